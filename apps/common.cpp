@@ -1,0 +1,39 @@
+#include "apps/common.h"
+
+#include "core/device.h"
+#include "core/logging.h"
+
+namespace regula::apps {
+
+void add_run_options(CLI::App* cmd, RunArgs& args) {
+  cmd->add_option("--config,-c", args.config_path, "YAML config file (default: the embedded defaults)");
+  cmd->add_option("--out", args.runs_root, "root folder of run directories")->capture_default_str();
+  cmd->add_option("overrides", args.overrides, "config overrides as dotted.key=value, e.g. train.eta=1e-3");
+}
+
+core::Config load_config(const RunArgs& args, const std::string& embedded_defaults, const std::string& command) {
+  core::Config config = args.config_path.empty()
+                            ? core::Config::from_string(embedded_defaults, "<" + command + " defaults>")
+                            : core::Config::from_file(args.config_path);
+  config.apply_overrides(args.overrides);
+  return config;
+}
+
+torch::Device setup_device_and_seed(core::Section root) {
+  const auto spec = root.get<std::string>("device", "auto");
+  const auto seed = root.get<int64_t>("seed", 0);
+  root.check(seed >= 0, "seed", "must be >= 0");
+  const torch::Device device = core::resolve_device(spec);
+  core::seed_everything(static_cast<uint64_t>(seed));
+  core::log_info("device: {} (device={}), seed {}", core::describe_device(device), spec, seed);
+  return device;
+}
+
+core::RunDir create_run_dir(const RunArgs& args, const std::string& name, const core::Config& config) {
+  core::RunDir dir = core::RunDir::create(args.runs_root, name);
+  dir.write_config(config.resolved_yaml());
+  core::log_info("run directory: {}", dir.path().string());
+  return dir;
+}
+
+}  // namespace regula::apps

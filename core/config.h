@@ -1,0 +1,89 @@
+#pragma once
+/// \file YAML front end: a config file plus `a.b.c=value` overrides, read
+/// into typed option structs.  Every key a reader asks for is recorded with
+/// its resolved value (default or given), so that
+///  * unknown keys are reported with the nearest known key (`finish()`), and
+///  * the fully resolved config can be written back (`resolved_yaml()`) and
+///    fed in again to reproduce a run.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "core/errors.h"
+
+namespace regula::core {
+
+/// A config being read: one per run, shared by all its sections.
+class Config {
+ public:
+  /// Parses YAML text; `origin` names it in messages (a path or "<defaults>").
+  static Config from_string(const std::string& yaml_text, const std::string& origin);
+  /// Loads a YAML file; a missing or malformed file is a ConfigError.
+  static Config from_file(const std::string& path);
+
+  /// Applies `a.b.c=value` (value parsed as YAML: `1e-3`, `[64,64]`, `true`).
+  void apply_override(const std::string& assignment);
+  void apply_overrides(const std::vector<std::string>& assignments);
+
+  /// A view on the root section.
+  class Section root();
+
+  /// Throws ConfigError for the first key given but never read, suggesting
+  /// the nearest key that was read at the same level.
+  void finish() const;
+
+  /// The config as read: every key asked for, with its resolved value.
+  std::string resolved_yaml() const;
+
+  const std::string& origin() const;
+
+ private:
+  struct State;
+  explicit Config(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+  friend class Section;
+};
+
+/// A section of a config (the root, or a nested map such as `train.early_stopping`).
+class Section {
+ public:
+  /// Value of `key`, or `fallback` when absent.  Wrong types are ConfigErrors.
+  template <class T>
+  T get(const std::string& key, const T& fallback);
+  /// Value of `key`, which must be present.
+  template <class T>
+  T require(const std::string& key);
+  /// Value of `key`, or nullopt when absent (or `null`).
+  template <class T>
+  std::optional<T> optional(const std::string& key);
+  /// Whether the key is given in the input.
+  bool has(const std::string& key) const;
+  /// A nested section (present or not: absent sections read their defaults).
+  Section section(const std::string& key);
+  /// Throws a ConfigError naming `key`, its value and `what_is_valid` unless `ok`.
+  void check(bool ok, const std::string& key, const std::string& what_is_valid) const;
+  /// Throws a ConfigError unless the value of `key` is one of `choices`.
+  void check_choice(const std::string& key, const std::string& value,
+                    const std::vector<std::string>& choices) const;
+  /// The dotted path of a key in this section, for messages.
+  std::string path(const std::string& key) const;
+
+ private:
+  friend class Config;
+  Section(std::shared_ptr<Config::State> state, std::string prefix);
+  YAML::Node input(const std::string& key) const;
+  void record(const std::string& key, const YAML::Node& value);
+  template <class T>
+  T convert(const std::string& key, const YAML::Node& node);
+  std::shared_ptr<Config::State> state_;
+  std::string prefix_;
+};
+
+/// Levenshtein distance, for "did you mean" suggestions.
+std::size_t edit_distance(const std::string& a, const std::string& b);
+
+}  // namespace regula::core

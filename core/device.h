@@ -1,0 +1,23 @@
+#pragma once
+/// \file Device choice and seeding.
+#include <cstdint>
+#include <string>
+
+#include <torch/types.h>
+
+namespace regula::core {
+
+/// Resolves `auto | cpu | cuda | cuda:N`.  `auto` is CUDA when present, else
+/// CPU.  Asking for CUDA on a machine without it is a DeviceError.
+torch::Device resolve_device(const std::string& spec);
+
+/// Whether a CUDA device is usable by this process.
+bool cuda_available();
+
+/// One line naming the device, e.g. "cuda:0 (NVIDIA H200)" or "cpu (2 threads)".
+std::string describe_device(const torch::Device& device);
+
+/// Seeds every RNG Regula uses (LibTorch CPU and all CUDA generators).
+void seed_everything(uint64_t seed);
+
+}  // namespace regula::core

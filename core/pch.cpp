@@ -1,0 +1,1 @@
+// Compiled once to build core/pch.h.

@@ -1,0 +1,50 @@
+#include "core/plot.h"
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "core/logging.h"
+
+#ifndef REGULA_SOURCE_DIR
+#define REGULA_SOURCE_DIR "."
+#endif
+#ifndef REGULA_DEFAULT_PYTHON
+#define REGULA_DEFAULT_PYTHON "python3"
+#endif
+
+namespace regula::core {
+namespace {
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+}  // namespace
+
+bool run_plot_script(const std::string& kind, const std::filesystem::path& run_dir) {
+  const std::filesystem::path script = std::filesystem::path(REGULA_SOURCE_DIR) / "scripts" / "plot.py";
+  const char* env = std::getenv("REGULA_PYTHON");
+  std::string python;
+  for (const std::string& candidate : {std::string(env ? env : ""), std::string(REGULA_DEFAULT_PYTHON), std::string("python3")}) {
+    if (candidate.empty()) continue;
+    const std::string probe = fmt::format("{} -c 'import matplotlib' >/dev/null 2>&1", quote(candidate));
+    if (std::system(probe.c_str()) == 0) {
+      python = candidate;
+      break;
+    }
+  }
+  const std::string cmd = fmt::format("{} {} {}", quote(python.empty() ? "python3" : python),
+                                      quote(script.string()), fmt::format("{} {}", kind, quote(run_dir.string())));
+  if (python.empty() || !std::filesystem::exists(script)) {
+    log_info("plots skipped (no Python with matplotlib found); to plot later: {}", cmd);
+    return false;
+  }
+  if (std::system((cmd + " >&2").c_str()) != 0) {
+    log_warn("plotting failed; rerun it by hand to see why: {}", cmd);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace regula::core

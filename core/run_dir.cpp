@@ -1,0 +1,119 @@
+#include "core/run_dir.h"
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <set>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/errors.h"
+
+namespace fs = std::filesystem;
+
+namespace regula::core {
+
+CsvWriter::CsvWriter(const fs::path& path, std::vector<std::string> columns)
+    : path_(path), columns_(std::move(columns)) {
+  if (!path.parent_path().empty()) fs::create_directories(path.parent_path());
+  file_ = std::fopen(path.c_str(), "w");
+  if (!file_) throw Error(fmt::format("cannot write '{}': check that the directory is writable", path.string()));
+  std::fputs(fmt::format("{}\n", fmt::join(columns_, ",")).c_str(), file_);
+  std::fflush(file_);
+}
+
+CsvWriter::CsvWriter(CsvWriter&& other) noexcept { *this = std::move(other); }
+
+CsvWriter& CsvWriter::operator=(CsvWriter&& other) noexcept {
+  if (this != &other) {
+    if (file_) std::fclose(file_);
+    path_ = std::move(other.path_);
+    columns_ = std::move(other.columns_);
+    file_ = other.file_;
+    other.file_ = nullptr;
+  }
+  return *this;
+}
+
+CsvWriter::~CsvWriter() {
+  if (file_) std::fclose(file_);
+}
+
+void CsvWriter::row(const std::map<std::string, double>& values) {
+  std::vector<std::string> cells(columns_.size());
+  std::size_t used = 0;
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    auto it = values.find(columns_[i]);
+    if (it != values.end()) cells[i] = fmt::format("{}", it->second), ++used;
+  }
+  if (used != values.size()) {
+    for (const auto& [k, v] : values) {
+      if (std::find(columns_.begin(), columns_.end(), k) == columns_.end()) {
+        throw Error(fmt::format("'{}' has no column '{}' (columns: {})", path_.string(), k, fmt::join(columns_, ", ")));
+      }
+    }
+  }
+  row_cells(cells);
+}
+
+void CsvWriter::row_cells(const std::vector<std::string>& cells) {
+  if (!file_) throw Error("CsvWriter: writing to a closed file");
+  if (cells.size() != columns_.size()) {
+    throw Error(fmt::format("'{}': row has {} cells for {} columns", path_.string(), cells.size(), columns_.size()));
+  }
+  std::fputs(fmt::format("{}\n", fmt::join(cells, ",")).c_str(), file_);
+  std::fflush(file_);
+}
+
+RunDir RunDir::create(const fs::path& root, const std::string& name) {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  fs::path base = root / name / stamp;
+  fs::path dir = base;
+  for (int i = 1; fs::exists(dir); ++i) dir = fs::path(base.string() + "-" + std::to_string(i));
+  std::error_code ec;
+  fs::create_directories(dir / "checkpoints", ec);
+  if (!ec) fs::create_directories(dir / "plots", ec);
+  if (ec) throw Error(fmt::format("cannot create run directory '{}': {}", dir.string(), ec.message()));
+  return RunDir(dir);
+}
+
+RunDir RunDir::open(const fs::path& dir) {
+  if (!fs::is_directory(dir) || !fs::exists(dir / "config.resolved.yaml")) {
+    throw Error(fmt::format("'{}' is not a Regula run directory (no config.resolved.yaml)", dir.string()));
+  }
+  fs::create_directories(dir / "checkpoints");
+  fs::create_directories(dir / "plots");
+  return RunDir(dir);
+}
+
+void RunDir::write_config(const std::string& resolved_yaml) const {
+  write_file_atomically(path_ / "config.resolved.yaml", resolved_yaml);
+}
+
+void write_file_atomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw Error(fmt::format("cannot write '{}': check that the directory exists and is writable", path.string()));
+  const char* p = text.data();
+  std::size_t left = text.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n <= 0) {
+      ::close(fd);
+      throw Error(fmt::format("writing '{}' failed (disk full?)", tmp.string()));
+    }
+    p += n, left -= static_cast<std::size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  fs::rename(tmp, path);
+}
+
+}  // namespace regula::core
