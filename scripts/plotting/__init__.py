@@ -1,0 +1,1 @@
+"""Plot families for scripts/plot.py: one module per family."""
