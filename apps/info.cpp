@@ -21,7 +21,7 @@ void add_info_command(CLI::App& app) {
   cmd->callback([device_spec] {
     const torch::Device device = core::resolve_device(*device_spec);
     fmt::print("regula      {}\n", REGULA_VERSION);
-    fmt::print("libtorch    {} (CUDA build: {})\n", TORCH_VERSION, REGULA_CUDA_BUILD ? "yes" : "no");
+    fmt::print("libtorch    {} (CUDA build: {})\n", TORCH_VERSION, REGULA_WITH_CUDA ? "yes" : "no");
     fmt::print("fmt         {}.{}.{}\n", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100);
     fmt::print("cuda        {} device(s) available\n", torch::cuda::is_available() ? torch::cuda::device_count() : 0);
     fmt::print("device      {}\n", core::describe_device(device));

@@ -1,6 +1,7 @@
 #include "core/plot.h"
 
 #include <cstdlib>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -24,9 +25,12 @@ std::string quote(const std::string& s) {
 
 bool run_plot_script(const std::string& kind, const std::filesystem::path& run_dir) {
   const std::filesystem::path script = std::filesystem::path(REGULA_SOURCE_DIR) / "scripts" / "plot.py";
+  // $REGULA_PYTHON, when set, is the only interpreter tried (empty: no plots).
   const char* env = std::getenv("REGULA_PYTHON");
+  const std::vector<std::string> candidates =
+      env ? std::vector<std::string>{env} : std::vector<std::string>{REGULA_DEFAULT_PYTHON, "python3"};
   std::string python;
-  for (const std::string& candidate : {std::string(env ? env : ""), std::string(REGULA_DEFAULT_PYTHON), std::string("python3")}) {
+  for (const auto& candidate : candidates) {
     if (candidate.empty()) continue;
     const std::string probe = fmt::format("{} -c 'import matplotlib' >/dev/null 2>&1", quote(candidate));
     if (std::system(probe.c_str()) == 0) {

@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "core/image.h"
 #include "core/logging.h"
+#include "core/plot.h"
 #include "core/run_dir.h"
 #include "tests/test_util.h"
 
@@ -215,4 +216,22 @@ TEST(Cli, MissingGpuIsOneLineAndNonZero) {
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
   EXPECT_EQ(r.output.rfind("error: ", 0), 0u) << r.output;
+}
+
+class PlotTest : public RegulaTest {};
+
+TEST_F(PlotTest, MetricsCurvesFromCsvOrOneLineWhenNoMatplotlib) {
+  {
+    core::CsvWriter csv(tmp() / "metrics.csv", {"step", "loss"});
+    for (int s = 1; s <= 5; ++s) csv.row({{"step", s}, {"loss", 1.0 / s}});
+  }
+  std::filesystem::create_directories(tmp() / "plots");
+  ::setenv("REGULA_PYTHON", "/nonexistent/python", 1);
+  EXPECT_FALSE(core::run_plot_script("metrics.curves", tmp()));
+  EXPECT_FALSE(fs::exists(tmp() / "plots" / "metrics.png"));
+  ::unsetenv("REGULA_PYTHON");
+  const auto probe = testutil::run_command(std::string(REGULA_DEFAULT_PYTHON_FOR_TESTS) + " -c 'import matplotlib'");
+  if (probe.status != 0) GTEST_SKIP() << "no matplotlib for the build's Python";
+  EXPECT_TRUE(core::run_plot_script("metrics.curves", tmp()));
+  EXPECT_TRUE(fs::exists(tmp() / "plots" / "metrics.png"));
 }
