@@ -79,6 +79,7 @@ template <> const char* type_name<std::string>() { return "a string"; }
 template <> const char* type_name<std::vector<int64_t>>() { return "a list of integers, e.g. [64, 64]"; }
 template <> const char* type_name<std::vector<double>>() { return "a list of numbers, e.g. [1, 2.5]"; }
 template <> const char* type_name<std::vector<std::string>>() { return "a list of strings"; }
+template <> const char* type_name<std::vector<std::vector<double>>>() { return "a list of lists of numbers, e.g. [[0, 1], [0, 2]]"; }
 
 // Encode doubles in their shortest round-trip form ("0.1", "1e-06").
 template <class T>
@@ -89,6 +90,12 @@ template <>
 YAML::Node encode<std::vector<double>>(const std::vector<double>& values) {
   YAML::Node seq(YAML::NodeType::Sequence);
   for (double v : values) seq.push_back(fmt::format("{}", v));
+  return seq;
+}
+template <>
+YAML::Node encode<std::vector<std::vector<double>>>(const std::vector<std::vector<double>>& rows) {
+  YAML::Node seq(YAML::NodeType::Sequence);
+  for (const auto& row : rows) seq.push_back(encode(row));
   return seq;
 }
 
@@ -322,6 +329,7 @@ REGULA_INSTANTIATE(std::string)
 REGULA_INSTANTIATE(std::vector<int64_t>)
 REGULA_INSTANTIATE(std::vector<double>)
 REGULA_INSTANTIATE(std::vector<std::string>)
+REGULA_INSTANTIATE(std::vector<std::vector<double>>)
 #undef REGULA_INSTANTIATE
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {

@@ -1,0 +1,75 @@
+#pragma once
+/// \file Input-derivative engines: pure k-th partials d^k f_o / dx_j^k of a model at many points.
+///
+/// Both engines return D[m, s, o] = \partial^k f_o / \partial x_{c_s}^k (z_m) for points z [M, d],
+/// coordinates c [S] (int64 on the points' device) and order k >= 1, differentiable w.r.t. the
+/// parameters, with fixed shapes and no host syncs:
+///  * **autograd** (reference, any Model): the points are replicated once per coordinate (block s
+///    holds z with direction c_s); k times, torch::autograd::grad(create_graph=true) of the sum of
+///    the current derivative, then the c_s-th component of the gradient is kept in block s.
+///    Summing over points before grad is exact because points do not interact.  Cost grows about
+///    3x per order.
+///  * **taylor** (MLP or Sequential of Linear + tanh/sigmoid/softplus/sin/silu/gelu/relu): the
+///    normalised Taylor coefficients x_0..x_k of x(t) = z + t e_{c_s} go through every layer at
+///    once: one matmul per Linear for all coefficients, points and directions (bias on x_0 only),
+///    O(k^2) elementwise recurrences per activation (see taylor_series.h); then
+///    \partial^k f / \partial x_j^k = k! y_k.  Parameter gradients come from one ordinary backward.
+///    Cost grows about quadratically in k.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "models/model.h"
+#include "regularizers/taylor_series.h"
+
+namespace torch::nn {
+class LinearImpl;
+}
+
+namespace regula::regularizers {
+
+/// Which derivative engine computes the input derivatives.
+enum class Engine { kAuto, kTaylor, kAutograd };
+
+/// "auto" | "taylor" | "autograd".
+std::string engine_name(Engine engine);
+/// Parses an engine name; ConfigError naming `key` otherwise.
+Engine parse_engine(const std::string& name, const std::string& key = "engine");
+
+/// One layer of a Taylor-mode plan: a Linear, or an elementwise activation.
+struct TaylorLayer {
+  std::shared_ptr<torch::nn::LinearImpl> linear;  ///< set for a Linear layer
+  taylor::Activation activation = taylor::Activation::kTanh;
+  taylor::ActivationParams params;
+};
+
+/// The layer sequence the Taylor engine walks, read from a Model's module.
+struct TaylorPlan {
+  std::vector<TaylorLayer> layers;
+  int64_t input_dim = 0;
+  /// Empty when supported; otherwise why the module cannot be handled (for the log).
+  std::string unsupported;
+  bool supported() const { return unsupported.empty(); }
+};
+
+/// Reads the plan of an MLP, or of a torch::nn::Sequential of Linear and supported activations.
+TaylorPlan taylor_plan(const models::Model& model);
+
+/// Taylor-mode pure partials D [M, S, p] (see the file comment).
+torch::Tensor pure_partials_taylor(const TaylorPlan& plan, const torch::Tensor& points,
+                                   const torch::Tensor& coords, int64_t order);
+/// The plan's plain forward [M, p] (order 0), used to check that it matches model.forward.
+torch::Tensor taylor_forward(const TaylorPlan& plan, const torch::Tensor& points);
+
+/// Nested-autograd pure partials D [M, S, p] (see the file comment).
+torch::Tensor pure_partials_autograd(const models::Model& model, const torch::Tensor& points,
+                                     const torch::Tensor& coords, int64_t order);
+
+/// Pure partials with the given engine; kAuto takes Taylor mode when the model supports it.
+torch::Tensor pure_partials(const models::Model& model, const torch::Tensor& points,
+                            const torch::Tensor& coords, int64_t order, Engine engine);
+
+}  // namespace regula::regularizers

@@ -1,0 +1,208 @@
+#include "regularizers/ktv.h"
+
+#include <cmath>
+
+#include <ATen/Context.h>
+
+#include "core/errors.h"
+#include "core/logging.h"
+
+namespace regula::regularizers {
+
+namespace {
+
+[[noreturn]] void bad(const std::string& key, const std::string& value, const std::string& valid) {
+  throw ConfigError(fmt::format("invalid k-TV option '{}' = {}: {}", key, value, valid));
+}
+
+std::string show(const std::vector<double>& v) { return fmt::format("[{}]", fmt::join(v, ", ")); }
+
+void validate_box(const Box& box) {
+  if (box.low.size() != box.high.size() || box.low.empty()) {
+    bad("domain", show(box.low) + " to " + show(box.high),
+        "low and high need the same number (>= 1) of entries, one per input coordinate or one for all");
+  }
+  for (std::size_t j = 0; j < box.low.size(); ++j) {
+    if (!(std::isfinite(box.low[j]) && std::isfinite(box.high[j]) && box.low[j] < box.high[j])) {
+      bad("domain", fmt::format("[{}, {}] (coordinate {})", box.low[j], box.high[j], j),
+          "each side must be finite with low < high");
+    }
+  }
+}
+
+// The input dimension a model declares, or 0 when it does not say.
+int64_t declared_input_dim(const models::Model& model) {
+  const auto plan = taylor_plan(model);
+  return plan.supported() ? plan.input_dim : 0;
+}
+
+}  // namespace
+
+void validate(const KTVOptions& o) {
+  if (o.order() < 1) bad("order", std::to_string(o.order()), "must be an integer >= 1");
+  if (!(o.power() >= 1.0) || !std::isfinite(o.power())) bad("power", fmt::format("{}", o.power()), "must be a number >= 1");
+  if (!(o.weight() >= 0.0) || !std::isfinite(o.weight())) bad("weight", fmt::format("{}", o.weight()), "must be a number >= 0");
+  if (o.samples() < 1) bad("samples", std::to_string(o.samples()), "must be an integer >= 1");
+  if (!(o.padding() >= 0.0) || !std::isfinite(o.padding())) bad("padding", fmt::format("{}", o.padding()), "must be a number >= 0");
+  if (o.coordinates() < 0) bad("coordinates", std::to_string(o.coordinates()), "must be 0 (all) or a count >= 1");
+  if (!o.uses_data_domain()) validate_box(Box{o.low(), o.high()});
+}
+
+KTVOptions ktv_options(core::Section& s) {
+  KTVOptions o(s.get<int64_t>("order", 2));
+  s.check(o.order() >= 1, "order", "must be an integer >= 1");
+  o.power(s.get<double>("power", o.power()));
+  s.check(o.power() >= 1.0, "power", "must be a number >= 1 (2 is the original k-TV)");
+  o.weight(s.get<double>("weight", o.weight()));
+  s.check(o.weight() >= 0.0, "weight", "must be a number >= 0");
+  o.samples(s.get<int64_t>("samples", o.samples()));
+  s.check(o.samples() >= 1, "samples", "must be an integer >= 1");
+  // domain: "data" | [lo, hi] | [[lo_1, hi_1], ..., [lo_d, hi_d]]
+  const char* domain_forms = "must be 'data', [lo, hi] (every coordinate) or [[lo_1, hi_1], ..., [lo_d, hi_d]] with lo < hi";
+  bool from_data = true;
+  if (s.has("domain")) {
+    try {
+      const auto text = s.get<std::string>("domain", "data");
+      s.check(text == "data", "domain", domain_forms);
+    } catch (const ConfigError& string_error) {
+      if (s.has("domain") && std::string(string_error.what()).find("must be a string") == std::string::npos) throw;
+      std::vector<double> lo, hi;
+      try {
+        const auto flat = s.get<std::vector<double>>("domain", {});
+        s.check(flat.size() == 2, "domain", domain_forms);
+        lo = {flat[0]};
+        hi = {flat[1]};
+      } catch (const ConfigError& flat_error) {
+        if (std::string(flat_error.what()).find("must be a list of numbers") == std::string::npos) throw;
+        const auto rows = s.get<std::vector<std::vector<double>>>("domain", {});
+        for (const auto& row : rows) {
+          s.check(row.size() == 2, "domain", domain_forms);
+          lo.push_back(row[0]);
+          hi.push_back(row[1]);
+        }
+      }
+      bool ok = !lo.empty();
+      for (std::size_t j = 0; j < lo.size(); ++j) ok = ok && std::isfinite(lo[j]) && std::isfinite(hi[j]) && lo[j] < hi[j];
+      s.check(ok, "domain", domain_forms);
+      o.domain(lo, hi);
+      from_data = false;
+    }
+  } else {
+    s.get<std::string>("domain", "data");  // record the default
+  }
+  o.padding(s.get<double>("padding", 0.0));
+  s.check(o.padding() >= 0.0, "padding", "must be a number >= 0 (a fraction of each side's length)");
+  s.check(from_data || o.padding() == 0.0, "padding", "only applies to domain: data");
+  o.coordinates(s.get<int64_t>("coordinates", 0));
+  s.check(o.coordinates() >= 0, "coordinates", "must be 0 (all) or a count >= 1");
+  const auto engine = s.get<std::string>("engine", "auto");
+  s.check_choice("engine", engine, {"auto", "taylor", "autograd"});
+  o.engine(parse_engine(engine));
+  return o;
+}
+
+torch::Tensor ktv_penalty(const models::Model& model, const torch::Tensor& points, const Box& box,
+                          const KTVOptions& options, const torch::Tensor& coords) {
+  const int64_t d = points.size(1);
+  TORCH_CHECK(box.dim() == d, "k-TV: the domain has ", box.dim(), " coordinates but the points have ", d);
+  const auto c = coords.defined() ? coords : sample_coordinates(d, 0, points.device());
+  const auto D = pure_partials(model, points, c, options.order(), options.engine());  // [M, S, p]
+  const double q = options.power();
+  const auto terms = q == 2.0 ? D.square() : (q == 1.0 ? D.abs() : D.abs().pow(q));
+  // vol * mean_m (d/|S|) sum_{j in S} sum_o |.|^q
+  const double scale = options.weight() * box.volume() * static_cast<double>(d) / static_cast<double>(c.size(0));
+  return terms.sum({1, 2}).mean() * scale;
+}
+
+KTV::KTV(KTVOptions options) : options_(std::move(options)) {
+  validate(options_);
+  if (!options_.uses_data_domain()) box_ = Box{options_.low(), options_.high()};
+}
+
+void KTV::resolve_box(const models::Model& model, int64_t input_dim) {
+  if (input_dim <= 0) input_dim = declared_input_dim(model);
+  if (options_.uses_data_domain()) {
+    if (box_.dim() == 0) {
+      throw Error("k-TV with domain 'data' needs setup(model, train_inputs) before penalty(); "
+                  "or give the domain explicitly");
+    }
+    return;
+  }
+  Box box{options_.low(), options_.high()};
+  if (box.dim() == 1 && input_dim > 1) box = box.broadcast(input_dim);
+  if (input_dim > 0 && box.dim() != input_dim) {
+    bad("domain", show(options_.low()) + " to " + show(options_.high()),
+        fmt::format("the model takes {} inputs: give one [lo, hi] per input coordinate or one for all", input_dim));
+  }
+  box_ = box;
+}
+
+void KTV::resolve_engine(const models::Model& model) {
+  const auto plan = taylor_plan(model);
+  const auto requested = options_.engine();
+  if (requested == Engine::kAutograd) {
+    engine_ = Engine::kAutograd;
+    engine_reason_ = "requested (engine: autograd)";
+  } else if (!plan.supported()) {
+    if (requested == Engine::kTaylor) {
+      throw ConfigError(fmt::format("k-TV 'engine' = taylor cannot handle model '{}': {}; use engine auto "
+                                    "or autograd", model.name, plan.unsupported));
+    }
+    engine_ = Engine::kAutograd;
+    engine_reason_ = "model '" + model.name + "' is not Taylor-mode capable: " + plan.unsupported;
+  } else {
+    // The Taylor engine walks the module's layers: check they compute what model.forward does.
+    const auto popts = models::parameter_options(model);
+    torch::NoGradGuard no_grad;
+    const auto z = torch::rand({4, plan.input_dim}, popts);
+    const auto a = model.forward(z), b = taylor_forward(plan, z);
+    if (a.sizes() != b.sizes() || !torch::allclose(a, b, 1e-4, 1e-5)) {
+      if (requested == Engine::kTaylor) {
+        throw ConfigError(fmt::format("k-TV 'engine' = taylor: model '{}' computes something other than its "
+                                      "layer sequence; use engine auto or autograd", model.name));
+      }
+      engine_ = Engine::kAutograd;
+      engine_reason_ = "model '" + model.name + "' forward differs from its layer sequence";
+    } else {
+      engine_ = Engine::kTaylor;
+      engine_reason_ = "model '" + model.name + "' is a sequence of Linear and supported activations";
+    }
+  }
+  core::log_info("k-TV: {} engine ({})", engine_ == Engine::kTaylor ? "Taylor-mode" : "nested-autograd", engine_reason_);
+  if (models::parameter_options(model).device().is_cuda() && at::globalContext().allowTF32CuBLAS()) {
+    core::log_warn("k-TV: TF32 matmuls are enabled; derivatives of order {} lose precision with them "
+                   "(torch::globalContext().setAllowTF32CuBLAS(false))", options_.order());
+  }
+}
+
+void KTV::setup(const models::Model& model, const torch::Tensor& train_inputs) {
+  if (options_.uses_data_domain()) box_ = bounding_box(train_inputs).padded(options_.padding());
+  resolve_box(model, train_inputs.defined() && train_inputs.dim() == 2 ? train_inputs.size(1) : 0);
+  resolve_engine(model);
+}
+
+torch::Tensor KTV::sample_points(const torch::TensorOptions& options) {
+  const auto opts = options.requires_grad(false);
+  if (!low_.defined() || low_.device() != opts.device() || low_.scalar_type() != opts.dtype().toScalarType()) {
+    const auto cpu64 = torch::TensorOptions().dtype(torch::kFloat64);
+    const auto lo = torch::tensor(box_.low, cpu64), hi = torch::tensor(box_.high, cpu64);
+    low_ = lo.to(opts.device(), opts.dtype().toScalarType());
+    width_ = (hi - lo).to(opts.device(), opts.dtype().toScalarType());
+  }
+  return low_ + width_ * torch::rand({options_.samples(), box_.dim()}, opts);
+}
+
+torch::Tensor KTV::penalty(const models::Model& model) {
+  if (engine_ == Engine::kAuto) {  // setup() was not called: resolve on first use
+    resolve_box(model, 0);
+    resolve_engine(model);
+  }
+  const auto popts = models::parameter_options(model);
+  const auto points = sample_points(popts);
+  const auto coords = sample_coordinates(box_.dim(), options_.coordinates(), popts.device());
+  auto opts = options_;
+  opts.engine(engine_);
+  return ktv_penalty(model, points, box_, opts, coords);
+}
+
+}  // namespace regula::regularizers

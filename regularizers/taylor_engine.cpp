@@ -1,0 +1,129 @@
+#include <cmath>
+
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/linear.h>
+
+#include "core/errors.h"
+#include "models/activations.h"
+#include "models/mlp.h"
+#include "regularizers/derivatives.h"
+
+namespace regula::regularizers {
+
+namespace {
+
+bool read_activation(const std::shared_ptr<torch::nn::Module>& m, TaylorLayer& layer, std::string& why) {
+  using taylor::Activation;
+  if (std::dynamic_pointer_cast<torch::nn::TanhImpl>(m)) return layer.activation = Activation::kTanh, true;
+  if (std::dynamic_pointer_cast<torch::nn::SigmoidImpl>(m)) return layer.activation = Activation::kSigmoid, true;
+  if (std::dynamic_pointer_cast<models::SinImpl>(m)) return layer.activation = Activation::kSin, true;
+  if (std::dynamic_pointer_cast<torch::nn::SiLUImpl>(m)) return layer.activation = Activation::kSilu, true;
+  if (std::dynamic_pointer_cast<torch::nn::ReLUImpl>(m)) return layer.activation = Activation::kRelu, true;
+  if (auto sp = std::dynamic_pointer_cast<torch::nn::SoftplusImpl>(m)) {
+    layer.activation = Activation::kSoftplus;
+    layer.params.beta = sp->options.beta();
+    layer.params.threshold = sp->options.threshold();
+    return true;
+  }
+  if (auto g = std::dynamic_pointer_cast<torch::nn::GELUImpl>(m)) {
+    if (g->options.approximate() != "none") {
+      why = "its GELU uses approximate='" + g->options.approximate() + "' (only the exact GELU has a Taylor rule)";
+      return false;
+    }
+    return layer.activation = Activation::kGelu, true;
+  }
+  why = "layer '" + m->name() + "' has no Taylor rule (supported: Linear, tanh, sigmoid, softplus, sin, silu, gelu, relu)";
+  return false;
+}
+
+double factorial(int64_t k) {
+  double f = 1.0;
+  for (int64_t i = 2; i <= k; ++i) f *= static_cast<double>(i);
+  return f;
+}
+
+// Pushes the coefficient stack X [K+1, N, width] through the plan.
+torch::Tensor propagate(const TaylorPlan& plan, torch::Tensor X) {
+  const int64_t K1 = X.size(0);
+  torch::Tensor e0;  // [K+1, 1, 1]: 1 on coefficient 0, where the bias goes
+  for (const auto& layer : plan.layers) {
+    if (layer.linear) {
+      X = torch::matmul(X, layer.linear->weight.t());
+      if (layer.linear->bias.defined()) {
+        if (K1 == 1) {
+          X = X + layer.linear->bias;
+        } else {
+          if (!e0.defined()) {
+            e0 = torch::zeros({K1, 1, 1}, X.options().requires_grad(false));
+            e0[0] = 1;
+          }
+          X = X + layer.linear->bias * e0;
+        }
+      }
+    } else {
+      X = torch::stack(taylor::apply(layer.activation, X.unbind(0), layer.params));
+    }
+  }
+  return X;
+}
+
+}  // namespace
+
+TaylorPlan taylor_plan(const models::Model& model) {
+  TaylorPlan plan;
+  std::shared_ptr<torch::nn::SequentialImpl> seq;
+  if (auto mlp = std::dynamic_pointer_cast<models::MLPImpl>(model.module)) {
+    seq = mlp->layers().ptr();
+  } else {
+    seq = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(model.module);
+  }
+  if (!seq) {
+    plan.unsupported = "its module is neither an MLP nor a torch::nn::Sequential";
+    return plan;
+  }
+  int64_t width = -1;
+  for (std::size_t i = 0; i < seq->size(); ++i) {
+    auto m = seq->ptr(i);
+    TaylorLayer layer;
+    if (auto lin = std::dynamic_pointer_cast<torch::nn::LinearImpl>(m)) {
+      const int64_t in = lin->weight.size(1);
+      if (width >= 0 && in != width) {
+        plan.unsupported = fmt::format("layer {} expects {} inputs but gets {}", i, in, width);
+        return plan;
+      }
+      if (width < 0) plan.input_dim = in;
+      width = lin->weight.size(0);
+      layer.linear = lin;
+    } else if (!read_activation(m, layer, plan.unsupported)) {
+      return plan;
+    }
+    plan.layers.push_back(std::move(layer));
+  }
+  if (plan.input_dim == 0) plan.unsupported = "it has no Linear layer";
+  return plan;
+}
+
+torch::Tensor taylor_forward(const TaylorPlan& plan, const torch::Tensor& points) {
+  return propagate(plan, points.unsqueeze(0)).squeeze(0);
+}
+
+torch::Tensor pure_partials_taylor(const TaylorPlan& plan, const torch::Tensor& points,
+                                   const torch::Tensor& coords, int64_t order) {
+  TORCH_CHECK(plan.supported(), "Taylor mode unsupported: ", plan.unsupported);
+  TORCH_CHECK(order >= 1, "order must be >= 1, got ", order);
+  const int64_t M = points.size(0), d = points.size(1), S = coords.size(0);
+  const auto opts = points.options().requires_grad(false);
+  // Coefficient stack [K+1, S*M, d]: x_0 = z, x_1 = e_{c_s}, x_k = 0 for k >= 2 (direction-major).
+  const auto x0 = points.detach().unsqueeze(0).expand({S, M, d});
+  const auto dirs = torch::one_hot(coords, d).to(opts.dtype());
+  const auto x1 = dirs.unsqueeze(1).expand({S, M, d});
+  auto X = torch::cat({x0.reshape({1, S * M, d}), x1.reshape({1, S * M, d}),
+                       torch::zeros({order - 1, S * M, d}, opts)});
+  auto Y = propagate(plan, X);
+  const int64_t p = Y.size(2);
+  auto top = Y[order] * factorial(order);
+  return top.view({S, M, p}).permute({1, 0, 2});
+}
+
+}  // namespace regula::regularizers

@@ -1,0 +1,223 @@
+// The k-TV estimate: unbiasedness against quadrature, coordinate subsampling, domains,
+// engine selection and option validation.
+#include <cmath>
+
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/sequential.h>
+
+#include "core/config.h"
+#include "core/errors.h"
+#include "models/mlp.h"
+#include "regularizers/ktv.h"
+#include "tests/test_util.h"
+
+namespace regula {
+namespace {
+
+using namespace regularizers;
+using testutil::RegulaTest;
+class KTVPenaltyTest : public RegulaTest {};
+
+models::Model mlp64(std::vector<int64_t> widths, const std::string& act = "tanh") {
+  models::MLP mlp(models::MLPOptions(std::move(widths)).activation(act));
+  mlp->to(torch::kFloat64);
+  torch::NoGradGuard no_grad;
+  for (auto& p : mlp->parameters()) p.normal_(0.0, 0.8);
+  return models::as_model(mlp);
+}
+
+// Composite Simpson weights on n (odd) equally spaced nodes of [lo, hi].
+torch::Tensor simpson(double lo, double hi, int64_t n) {
+  auto w = torch::ones({n}, torch::kFloat64);
+  for (int64_t i = 1; i + 1 < n; ++i) w[i] = (i % 2) ? 4.0 : 2.0;
+  return w * ((hi - lo) / (n - 1) / 3.0);
+}
+
+// Mean and standard error of `draws` independent penalty() values.
+std::pair<double, double> monte_carlo(KTV& ktv, const models::Model& model, int draws) {
+  std::vector<double> v;
+  for (int r = 0; r < draws; ++r) v.push_back(ktv.penalty(model).item<double>());
+  const auto t = torch::tensor(v, torch::kFloat64);
+  return {t.mean().item<double>(), t.std().item<double>() / std::sqrt(static_cast<double>(draws))};
+}
+
+TEST_F(KTVPenaltyTest, MonteCarloMatchesQuadratureIn1D) {
+  auto model = mlp64({1, 8, 1});
+  const double lo = -1.5, hi = 2.0;
+  const int64_t n = 4001;
+  const auto x = torch::linspace(lo, hi, n, torch::kFloat64).view({n, 1});
+  const auto D = pure_partials_taylor(taylor_plan(model), x, torch::zeros({1}, torch::kInt64), 2);
+  const double integral = (D.view({n}).square() * simpson(lo, hi, n)).sum().item<double>();
+  KTV ktv(KTVOptions(2).power(2).weight(1.0).samples(64).domain(lo, hi));
+  const auto [mean, se] = monte_carlo(ktv, model, 400);
+  EXPECT_GT(integral, 1e-3);
+  EXPECT_LT(std::abs(mean - integral), 4.0 * se) << "mean " << mean << " quadrature " << integral << " se " << se;
+  EXPECT_LT(se, 0.2 * integral);  // the comparison has teeth
+}
+
+TEST_F(KTVPenaltyTest, MonteCarloMatchesQuadratureIn2DWithTwoOutputs) {
+  auto model = mlp64({2, 6, 6, 2}, "sigmoid");
+  const std::vector<double> lo = {0.0, -1.0}, hi = {2.0, 0.5};
+  const int64_t n = 201;
+  const auto g0 = torch::linspace(lo[0], hi[0], n, torch::kFloat64), g1 = torch::linspace(lo[1], hi[1], n, torch::kFloat64);
+  const auto grid = torch::stack(torch::meshgrid({g0, g1}, "ij"), -1).view({n * n, 2});
+  const auto w = torch::outer(simpson(lo[0], hi[0], n), simpson(lo[1], hi[1], n)).view({n * n});
+  const double q = 1.5;
+  const auto D = pure_partials_taylor(taylor_plan(model), grid, torch::tensor({0, 1}, torch::kInt64), 3);
+  const double integral = (D.abs().pow(q).sum({1, 2}) * w).sum().item<double>();
+  KTV ktv(KTVOptions(3).power(q).weight(1.0).samples(128).domain(lo, hi));
+  const auto [mean, se] = monte_carlo(ktv, model, 300);
+  EXPECT_LT(std::abs(mean - integral), 4.0 * se) << "mean " << mean << " quadrature " << integral << " se " << se;
+  EXPECT_LT(se, 0.2 * integral);
+}
+
+TEST_F(KTVPenaltyTest, CoordinateSubsamplingIsUnbiased) {
+  auto model = mlp64({5, 8, 1});
+  const Box box{{0, 0, 0, 0, 0}, {1, 2, 1, 1, 3}};
+  const auto z = torch::rand({32, 5}, torch::kFloat64);
+  const auto opts = KTVOptions(2).weight(1.0);
+  const double full = ktv_penalty(model, z, box, opts).item<double>();
+  std::vector<double> v;
+  for (int r = 0; r < 3000; ++r) {
+    v.push_back(ktv_penalty(model, z, box, opts, sample_coordinates(5, 2, torch::kCPU)).item<double>());
+  }
+  const auto t = torch::tensor(v, torch::kFloat64);
+  const double mean = t.mean().item<double>(), se = t.std().item<double>() / std::sqrt(3000.0);
+  EXPECT_GT(t.std().item<double>(), 0.0);  // draws differ
+  EXPECT_LT(std::abs(mean - full), 4.0 * se) << mean << " vs " << full;
+  // Every draw is d/|S| times the sum over two distinct coordinates.
+  const auto c = sample_coordinates(5, 2, torch::kCPU);
+  EXPECT_EQ(c.size(0), 2);
+  EXPECT_NE(c[0].item<int64_t>(), c[1].item<int64_t>());
+  EXPECT_EQ(sample_coordinates(5, 0, torch::kCPU).size(0), 5);
+}
+
+struct TwoLayer : torch::nn::Module {
+  TwoLayer() : a(register_module("a", torch::nn::Linear(2, 5))), b(register_module("b", torch::nn::Linear(5, 1))) {}
+  torch::Tensor forward(const torch::Tensor& x) { return b->forward(torch::tanh(a->forward(x))); }
+  torch::nn::Linear a, b;
+};
+
+TEST_F(KTVPenaltyTest, NonMLPModelFallsBackToAutogradWithTheSameAnswer) {
+  auto net = std::make_shared<TwoLayer>();
+  net->to(torch::kFloat64);
+  auto custom = models::as_model(net, "two_layer");
+  KTV ktv(KTVOptions(2).weight(1.0).domain(0.0, 1.0));
+  ktv.setup(custom, {});
+  EXPECT_EQ(ktv.engine(), Engine::kAutograd);
+  EXPECT_NE(ktv.engine_reason().find("two_layer"), std::string::npos) << ktv.engine_reason();
+  // The same function as a Sequential goes through Taylor mode and gives the same penalty.
+  torch::nn::Sequential seq(net->a, torch::nn::Tanh(), net->b);
+  auto same = models::as_model(seq, "seq");
+  KTV fast(KTVOptions(2).weight(1.0).domain(0.0, 1.0));
+  fast.setup(same, {});
+  EXPECT_EQ(fast.engine(), Engine::kTaylor);
+  const auto z = torch::rand({10, 2}, torch::kFloat64);
+  const Box box{{0, 0}, {1, 1}};
+  EXPECT_NEAR(ktv_penalty(custom, z, box, KTVOptions(2).weight(1.0)).item<double>(),
+              ktv_penalty(same, z, box, KTVOptions(2).weight(1.0).engine(Engine::kTaylor)).item<double>(), 1e-12);
+  // A Sequential whose Model.forward is something else is not trusted to Taylor mode.
+  auto scaled = same;
+  scaled.forward = [seq](const torch::Tensor& x) mutable { return 2.0 * seq->forward(x); };
+  KTV checked(KTVOptions(2).domain(0.0, 1.0));
+  checked.setup(scaled, {});
+  EXPECT_EQ(checked.engine(), Engine::kAutograd);
+  // Forcing Taylor mode on an unsupported model is a ConfigError naming the engine.
+  KTV forced(KTVOptions(2).domain(0.0, 1.0).engine(Engine::kTaylor));
+  EXPECT_THROW(forced.setup(custom, {}), ConfigError);
+}
+
+TEST_F(KTVPenaltyTest, DomainFromDataWithPadding) {
+  auto model = mlp64({2, 4, 1});
+  const auto inputs = torch::stack({torch::linspace(1.0, 3.0, 50, torch::kFloat64),
+                                    torch::linspace(-2.0, 0.0, 50, torch::kFloat64)}, 1);
+  KTV ktv(KTVOptions(1).domain_from_data(0.25).samples(500));
+  ktv.setup(model, inputs);
+  EXPECT_DOUBLE_EQ(ktv.box().low[0], 0.5);
+  EXPECT_DOUBLE_EQ(ktv.box().high[0], 3.5);
+  EXPECT_DOUBLE_EQ(ktv.box().low[1], -2.5);
+  EXPECT_DOUBLE_EQ(ktv.box().high[1], 0.5);
+  EXPECT_DOUBLE_EQ(ktv.box().volume(), 9.0);
+  const auto z = ktv.sample_points(torch::TensorOptions().dtype(torch::kFloat64));
+  EXPECT_EQ(z.sizes(), (std::vector<int64_t>{500, 2}));
+  EXPECT_GE(z.select(1, 0).min().item<double>(), 0.5);
+  EXPECT_LE(z.select(1, 0).max().item<double>(), 3.5);
+  EXPECT_GE(z.select(1, 1).min().item<double>(), -2.5);
+  EXPECT_LE(z.select(1, 1).max().item<double>(), 0.5);
+  EXPECT_LT(z.select(1, 0).min().item<double>(), 0.7);  // spread over the padded box
+  const auto p = ktv.penalty(model);
+  EXPECT_EQ(p.dim(), 0);
+  EXPECT_TRUE(p.requires_grad());
+  // A flat coordinate has no volume: a DataError, not a silent zero penalty.
+  KTV flat(KTVOptions(1));
+  EXPECT_THROW(flat.setup(model, torch::ones({10, 2}, torch::kFloat64)), DataError);
+  KTV no_setup(KTVOptions(1));
+  EXPECT_THROW(no_setup.penalty(model), Error);
+}
+
+void expect_config_error(const std::string& yaml, const std::string& key) {
+  auto cfg = core::Config::from_string(yaml, "<test>");
+  try {
+    make_regularizer(cfg.root().section("reg"));
+    FAIL() << "accepted: " << yaml;
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(KTVPenaltyTest, BadOptionsAreConfigErrorsNamingTheKey) {
+  expect_config_error("reg: {kind: ktv, order: 0}", "reg.order");
+  expect_config_error("reg: {kind: ktv, power: 0.5}", "reg.power");
+  expect_config_error("reg: {kind: ktv, samples: 0}", "reg.samples");
+  expect_config_error("reg: {kind: ktv, weight: -1}", "reg.weight");
+  expect_config_error("reg: {kind: ktv, domain: [1, 0]}", "reg.domain");
+  expect_config_error("reg: {kind: ktv, domain: [[0, 1], [2, 2]]}", "reg.domain");
+  expect_config_error("reg: {kind: ktv, domain: everywhere}", "reg.domain");
+  expect_config_error("reg: {kind: ktv, domain: [0, 1, 2]}", "reg.domain");
+  expect_config_error("reg: {kind: ktv, engine: fast}", "reg.engine");
+  expect_config_error("reg: {kind: ktv, coordinates: -1}", "reg.coordinates");
+  auto expect_cpp = [](const KTVOptions& o, const std::string& key) {
+    try {
+      KTV ktv(o);
+      FAIL() << key;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("'" + key + "'"), std::string::npos) << e.what();
+    }
+  };
+  expect_cpp(KTVOptions(0), "order");
+  expect_cpp(KTVOptions(2).power(0.9), "power");
+  expect_cpp(KTVOptions(2).samples(0), "samples");
+  expect_cpp(KTVOptions(2).domain({0, 0}, {1}), "domain");
+  expect_cpp(KTVOptions(2).domain(1.0, 1.0), "domain");
+  // A box that does not fit the model's inputs is caught at setup.
+  KTV wrong(KTVOptions(2).domain({0, 0, 0}, {1, 1, 1}));
+  EXPECT_THROW(wrong.setup(mlp64({2, 3, 1}), {}), ConfigError);
+}
+
+TEST_F(KTVPenaltyTest, YamlDomainForms) {
+  auto cfg = core::Config::from_string(
+      "a: {kind: ktv, order: 3, power: 1, weight: 0.5, samples: 10, domain: [[0, 6.28], [-1, 1]], engine: autograd}\n"
+      "b: {kind: ktv, domain: [0, 2]}\n"
+      "c: {kind: ktv, domain: data, padding: 0.1, coordinates: 1}\n", "<test>");
+  auto a = std::dynamic_pointer_cast<KTV>(make_regularizer(cfg.root().section("a")));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->options().order(), 3);
+  EXPECT_EQ(a->options().power(), 1.0);
+  EXPECT_EQ(a->options().samples(), 10);
+  EXPECT_EQ(a->options().engine(), Engine::kAutograd);
+  EXPECT_EQ(a->options().low(), (std::vector<double>{0, -1}));
+  EXPECT_EQ(a->options().high(), (std::vector<double>{6.28, 1}));
+  auto b = std::dynamic_pointer_cast<KTV>(make_regularizer(cfg.root().section("b")));
+  auto model = mlp64({3, 4, 1});
+  b->setup(model, {});
+  EXPECT_EQ(b->box().dim(), 3);  // [lo, hi] applies to every input coordinate
+  EXPECT_DOUBLE_EQ(b->box().volume(), 8.0);
+  auto c = std::dynamic_pointer_cast<KTV>(make_regularizer(cfg.root().section("c")));
+  EXPECT_TRUE(c->options().uses_data_domain());
+  EXPECT_DOUBLE_EQ(c->options().padding(), 0.1);
+  EXPECT_EQ(c->options().coordinates(), 1);
+  cfg.finish();
+}
+
+}  // namespace
+}  // namespace regula
