@@ -3,7 +3,6 @@
 #include <fstream>
 
 #include <fmt/format.h>
-#include <torch/autograd.h>
 #include <torch/nn/module.h>
 
 #include "core/checkpoint.h"
@@ -12,6 +11,7 @@
 #include "core/logging.h"
 #include "core/run_dir.h"
 #include "models/registry.h"
+#include "regularizers/derivatives.h"
 #include "regularizers/regularizer.h"
 
 namespace fs = std::filesystem;
@@ -79,23 +79,13 @@ void write_table(const fs::path& path, const std::vector<std::string>& names, co
   }
 }
 
-// d^k f / dx^k for k = 1..max_order at the rows of x [n, 1] (f applied row-wise,
-// outputs summed), by nested autograd; returns [n, max_order].
-torch::Tensor derivatives_1d(const std::function<torch::Tensor(const torch::Tensor&)>& f, const torch::Tensor& x,
-                             int64_t max_order) {
-  const auto z = x.detach().clone().requires_grad_(true);
-  auto cur = f(z).sum(1, true);
+// d^k f / dx^k for k = 1..max_order at the rows of x [n, 1] (outputs summed), by the
+// nested-autograd engine (exact for any model); returns [n, max_order].
+torch::Tensor derivatives_1d(const models::Model& model, const torch::Tensor& x, int64_t max_order) {
+  const auto coords = torch::zeros({1}, torch::TensorOptions().dtype(torch::kInt64).device(x.device()));
   std::vector<torch::Tensor> out;
   for (int64_t k = 1; k <= max_order; ++k) {
-    auto g = torch::autograd::grad({cur.sum()}, {z}, {}, /*retain_graph=*/true, /*create_graph=*/true,
-                                   /*allow_unused=*/true)[0];
-    if (!g.defined()) g = torch::zeros_like(z);
-    out.push_back(g.detach());
-    if (!g.requires_grad()) {  // derivative constant in x: the next ones vanish
-      for (int64_t j = k + 1; j <= max_order; ++j) out.push_back(torch::zeros_like(z));
-      break;
-    }
-    cur = g;
+    out.push_back(regularizers::pure_partials_autograd(model, x, coords, k).sum(2).detach());  // [n, 1]
   }
   return torch::cat(out, 1);
 }
@@ -119,12 +109,13 @@ void write_predictions(TrainJob& job, const fs::path& dir) {
   names.push_back("pred");
   std::vector<torch::Tensor> cols{x.to(torch::kCPU, torch::kFloat64), truth.sum(1, true), pred.sum(1, true)};
   if (test && d.input_dim() == 1 && job.derivatives > 0) {
-    cols.push_back(derivatives_1d(job.model.forward, x, job.derivatives).to(torch::kCPU, torch::kFloat64));
+    cols.push_back(derivatives_1d(job.model, x, job.derivatives).to(torch::kCPU, torch::kFloat64));
     for (int64_t k = 1; k <= job.derivatives; ++k) names.push_back(fmt::format("d{}_pred", k));
     if (!d.target.empty()) {
-      const auto target = d.target;
-      cols.push_back(derivatives_1d([target](const torch::Tensor& z) { return synthetic_target(target, z); },
-                                    d.test_x, job.derivatives));
+      models::Model truth_model;
+      truth_model.name = "truth";
+      truth_model.forward = [target = d.target](const torch::Tensor& z) { return synthetic_target(target, z); };
+      cols.push_back(derivatives_1d(truth_model, d.test_x, job.derivatives));
       for (int64_t k = 1; k <= job.derivatives; ++k) names.push_back(fmt::format("d{}_truth", k));
     }
   }
