@@ -27,7 +27,16 @@ Model make_mlp(core::Section s, int64_t input_dim, int64_t output_dim) {
   if (activation == "relu") {
     core::log_warn("model.activation = relu has zero derivatives of order >= 2: k-TV with k >= 2 cannot act on it");
   }
-  return as_model(MLP(MLPOptions(widths).activation(activation).bias(s.get<bool>("bias", true)).init(init)));
+  MLP mlp(MLPOptions(widths).activation(activation).bias(s.get<bool>("bias", true)).init(init));
+  // input_gain g scales the first layer's initial weights and bias: features s(g (w x + b)) are
+  // g times steeper, a flexible (easily overfitting) network for small inputs such as [-1/2, 1/2].
+  const auto gain = s.get<double>("input_gain", 1.0);
+  s.check(gain > 0, "input_gain", "must be > 0 (1: the init scheme as is)");
+  if (gain != 1.0) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : mlp->layers()[0]->parameters()) p.mul_(gain);
+  }
+  return as_model(mlp);
 }
 
 struct Registry {

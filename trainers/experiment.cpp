@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -23,6 +24,7 @@ namespace {
 struct ExperimentKeys {
   std::string name;
   std::string device;
+  int64_t threads = 0;
   std::vector<int64_t> seeds;
   std::vector<Variant> variants;
 };
@@ -32,6 +34,8 @@ ExperimentKeys read_experiment_keys(core::Section root) {
   k.name = root.get<std::string>("name", "train");
   root.check(!k.name.empty() && k.name.find('/') == std::string::npos, "name", "a non-empty name without '/'");
   k.device = root.get<std::string>("device", "auto");
+  k.threads = root.get<int64_t>("threads", 0);
+  root.check(k.threads >= 0, "threads", "must be >= 0 (0: LibTorch's default, OMP_NUM_THREADS)");
   const auto seed = root.get<int64_t>("seed", 0);
   k.seeds = root.get<std::vector<int64_t>>("seeds", {seed});
   root.check(!k.seeds.empty(), "seeds", "a non-empty list of seeds, e.g. [0, 1, 2]");
@@ -164,16 +168,16 @@ std::string format_summary(const std::vector<VariantSummary>& summary) {
     }
   }
   std::string out = fmt::format("| {:<16} | {:>4} |", "variant", "runs");
-  for (const auto& m : metrics) out += fmt::format(" {:>23} |", m + " (mean ± sd)");
+  for (const auto& m : metrics) out += fmt::format(" {:>26} |", m + " (mean ± sd)");
   out += fmt::format("\n|{:-<18}|{:-<6}|", "", "");
-  for (std::size_t i = 0; i < metrics.size(); ++i) out += fmt::format("{:-<25}|", "");
+  for (std::size_t i = 0; i < metrics.size(); ++i) out += fmt::format("{:-<28}|", "");
   out += "\n";
   for (const auto& s : summary) {
     out += fmt::format("| {:<16} | {:>4} |", s.variant, s.runs);
     for (const auto& m : metrics) {
       const auto it = s.stats.find(m);
-      out += it == s.stats.end() ? fmt::format(" {:>23} |", "")
-                                 : fmt::format(" {:>23} |", fmt::format("{:.4g} ± {:.2g}", it->second.first, it->second.second));
+      out += it == s.stats.end() ? fmt::format(" {:>26} |", "")
+                                 : fmt::format(" {:>26} |", fmt::format("{:.4g} ± {:.2g}", it->second.first, it->second.second));
     }
     out += "\n";
   }
@@ -209,6 +213,7 @@ ExperimentReport run_experiment(const ExperimentSpec& given) {
   base.apply_overrides(spec.overrides);
   const ExperimentKeys keys = read_experiment_keys(base.root());
   const torch::Device device = core::resolve_device(keys.device);
+  if (keys.threads > 0) at::set_num_threads(static_cast<int>(keys.threads));
   read_train_job(base.root(), device, static_cast<uint64_t>(keys.seeds.front()));
   base.finish();
   for (const auto& v : keys.variants) {
