@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     regula::core::set_log_level(quiet ? LogLevel::kQuiet : verbose ? LogLevel::kVerbose : LogLevel::kInfo);
   });
   regula::apps::add_info_command(app);
+  regula::apps::add_train_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,8 +1,11 @@
 #include "trainers/callbacks.h"
 
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/nn/module.h>
 
 #include "core/checkpoint.h"
@@ -120,11 +123,36 @@ void CsvLogger::on_eval_end(TrainState& s) {
   if (!csv_) {
     std::vector<std::string> columns{"step"};
     for (const auto& [k, v] : s.metrics) columns.push_back(k);
+    // Resuming: keep the first keep_rows_ rows of the existing file (same columns).
+    std::vector<std::string> kept;
+    if (keep_rows_ > 0) {
+      std::ifstream in(path_);
+      std::string line;
+      if (std::getline(in, line) && line == fmt::format("{}", fmt::join(columns, ","))) {
+        while (static_cast<int64_t>(kept.size()) < keep_rows_ && std::getline(in, line)) kept.push_back(line);
+      }
+    }
     csv_ = std::make_unique<core::CsvWriter>(path_, columns);
+    for (const auto& line : kept) {
+      std::vector<std::string> cells;
+      std::stringstream ss(line);
+      for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
+      cells.resize(columns.size());
+      csv_->row_cells(cells);
+    }
+    rows_ = static_cast<int64_t>(kept.size());
   }
   auto row = s.metrics;
   row["step"] = static_cast<double>(s.step);
   csv_->row(row);
+  ++rows_;
+}
+
+void CsvLogger::save(core::CheckpointWriter& w, const std::string& prefix) const { w.integer(prefix + "rows", rows_); }
+
+void CsvLogger::load(core::CheckpointReader& r, const std::string& prefix) {
+  keep_rows_ = r.integer(prefix + "rows");
+  csv_.reset();
 }
 
 // --- ProgressBar -----------------------------------------------------------------

@@ -107,15 +107,20 @@ class EarlyStopping : public Callback {
 };
 
 /// Appends `step` and every metric to a CSV (columns fixed at the first eval).
+/// On resume it keeps the rows logged up to the checkpoint and appends after them.
 class CsvLogger : public Callback {
  public:
   explicit CsvLogger(std::string path);
   ~CsvLogger() override;
   void on_eval_end(TrainState& s) override;
+  void save(core::CheckpointWriter& w, const std::string& prefix) const override;
+  void load(core::CheckpointReader& r, const std::string& prefix) override;
 
  private:
   std::string path_;
   std::unique_ptr<core::CsvWriter> csv_;
+  int64_t rows_ = 0;        // rows written so far
+  int64_t keep_rows_ = -1;  // on resume: rows of the existing file to keep
 };
 
 /// A progress bar (terminal) or periodic lines (logs) over `max_steps`,

@@ -1,0 +1,265 @@
+#include "trainers/experiment.h"
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/config.h"
+#include "core/device.h"
+#include "core/errors.h"
+#include "core/logging.h"
+#include "core/run_dir.h"
+
+namespace fs = std::filesystem;
+
+namespace regula::trainers {
+namespace {
+
+// The keys of the root section that describe the experiment, not one run.
+struct ExperimentKeys {
+  std::string name;
+  std::string device;
+  int64_t threads = 0;
+  std::vector<int64_t> seeds;
+  std::vector<Variant> variants;
+};
+
+ExperimentKeys read_experiment_keys(core::Section root) {
+  ExperimentKeys k;
+  k.name = root.get<std::string>("name", "train");
+  root.check(!k.name.empty() && k.name.find('/') == std::string::npos, "name", "a non-empty name without '/'");
+  k.device = root.get<std::string>("device", "auto");
+  k.threads = root.get<int64_t>("threads", 0);
+  root.check(k.threads >= 0, "threads", "must be >= 0 (0: LibTorch's default, OMP_NUM_THREADS)");
+  const auto seed = root.get<int64_t>("seed", 0);
+  k.seeds = root.get<std::vector<int64_t>>("seeds", {seed});
+  root.check(!k.seeds.empty(), "seeds", "a non-empty list of seeds, e.g. [0, 1, 2]");
+  for (auto s : k.seeds) root.check(s >= 0, "seeds", "seeds must be >= 0");
+  std::set<std::string> names;
+  for (const auto& spec : root.get<std::vector<std::string>>("variants", {})) {
+    k.variants.push_back(parse_variant(spec));
+    root.check(names.insert(k.variants.back().name).second, "variants",
+               fmt::format("variant names must be unique ('{}' appears twice)", k.variants.back().name));
+  }
+  if (k.variants.empty()) k.variants.push_back(Variant{"default", {}});
+  return k;
+}
+
+// The config of one variant: the text, then the command line, then the variant's overrides.
+core::Config variant_config(const ExperimentSpec& spec, const std::string& text, const std::string& origin,
+                            const Variant& v) {
+  auto config = core::Config::from_string(text, v.overrides.empty() ? origin : origin + " [variant " + v.name + "]");
+  config.apply_overrides(spec.overrides);
+  config.apply_overrides(v.overrides);
+  return config;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_results(const fs::path& dir, const std::vector<RunRecord>& runs, const std::vector<VariantSummary>& summary,
+                   const std::string& table) {
+  std::vector<std::string> metrics;
+  for (const auto& r : runs) {
+    for (const auto& [k, v] : r.outcome.metrics) {
+      if (std::find(metrics.begin(), metrics.end(), k) == metrics.end()) metrics.push_back(k);
+    }
+  }
+  std::vector<std::string> columns{"variant", "seed", "steps", "seconds"};
+  columns.insert(columns.end(), metrics.begin(), metrics.end());
+  columns.insert(columns.end(), {"dir", "stop_reason"});
+  core::CsvWriter csv(dir / "results.csv", columns);
+  for (const auto& r : runs) {
+    std::vector<std::string> cells{r.variant, std::to_string(r.seed), std::to_string(r.outcome.steps),
+                                   fmt::format("{:.3f}", r.outcome.seconds)};
+    for (const auto& m : metrics) {
+      const auto it = r.outcome.metrics.find(m);
+      cells.push_back(it == r.outcome.metrics.end() ? "" : fmt::format("{:.9g}", it->second));
+    }
+    auto rel = fs::relative(r.dir, dir).string();
+    std::string reason = r.outcome.stop_reason;
+    std::replace(reason.begin(), reason.end(), ',', ';');
+    cells.insert(cells.end(), {rel.empty() ? "." : rel, reason});
+    csv.row_cells(cells);
+  }
+  std::vector<std::string> scols{"variant", "runs"};
+  for (const auto& m : metrics) scols.insert(scols.end(), {m + "_mean", m + "_sd"});
+  core::CsvWriter s(dir / "summary.csv", scols);
+  for (const auto& v : summary) {
+    std::vector<std::string> cells{v.variant, std::to_string(v.runs)};
+    for (const auto& m : metrics) {
+      const auto it = v.stats.find(m);
+      cells.push_back(it == v.stats.end() ? "" : fmt::format("{:.9g}", it->second.first));
+      cells.push_back(it == v.stats.end() ? "" : fmt::format("{:.9g}", it->second.second));
+    }
+    s.row_cells(cells);
+  }
+  core::write_file_atomically(dir / "summary.md", table);
+}
+
+}  // namespace
+
+Variant parse_variant(const std::string& spec) {
+  Variant v;
+  const auto colon = spec.find(':');
+  const auto trim = [](std::string s) {
+    const auto b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+  };
+  v.name = trim(spec.substr(0, colon));
+  if (v.name.empty() || v.name.find_first_of(" /=") != std::string::npos) {
+    throw ConfigError(fmt::format("variant '{}' is malformed: write \"name: key=value key=value\" with a name "
+                                  "without spaces, '/' or '='",
+                                  spec));
+  }
+  if (colon == std::string::npos) return v;
+  std::stringstream ss(spec.substr(colon + 1));
+  for (std::string item; ss >> item;) {
+    if (item.find('=') == std::string::npos || item.front() == '=') {
+      throw ConfigError(fmt::format("variant '{}': '{}' is not key=value (no spaces inside one value)", v.name, item));
+    }
+    v.overrides.push_back(item);
+  }
+  return v;
+}
+
+std::vector<VariantSummary> summarize(const std::vector<RunRecord>& runs) {
+  std::vector<VariantSummary> out;
+  for (const auto& r : runs) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const VariantSummary& s) { return s.variant == r.variant; });
+    if (it == out.end()) out.push_back(VariantSummary{r.variant, 0, {}}), it = out.end() - 1;
+  }
+  for (auto& s : out) {
+    std::map<std::string, std::vector<double>> values;
+    for (const auto& r : runs) {
+      if (r.variant != s.variant) continue;
+      ++s.runs;
+      for (const auto& [k, v] : r.outcome.metrics) values[k].push_back(v);
+    }
+    for (const auto& [k, xs] : values) {
+      double mean = 0, ss = 0;
+      for (double x : xs) mean += x;
+      mean /= static_cast<double>(xs.size());
+      for (double x : xs) ss += (x - mean) * (x - mean);
+      const double sd = xs.size() > 1 ? std::sqrt(ss / static_cast<double>(xs.size() - 1)) : 0.0;
+      s.stats[k] = {mean, sd};
+    }
+  }
+  return out;
+}
+
+std::string format_summary(const std::vector<VariantSummary>& summary) {
+  std::vector<std::string> metrics;
+  for (const char* m : {"test_mse", "test_pearson", "val_loss", "train_mse"}) {
+    for (const auto& s : summary) {
+      if (s.stats.count(m)) {
+        metrics.push_back(m);
+        break;
+      }
+    }
+  }
+  std::string out = fmt::format("| {:<16} | {:>4} |", "variant", "runs");
+  for (const auto& m : metrics) out += fmt::format(" {:>26} |", m + " (mean ± sd)");
+  out += fmt::format("\n|{:-<18}|{:-<6}|", "", "");
+  for (std::size_t i = 0; i < metrics.size(); ++i) out += fmt::format("{:-<28}|", "");
+  out += "\n";
+  for (const auto& s : summary) {
+    out += fmt::format("| {:<16} | {:>4} |", s.variant, s.runs);
+    for (const auto& m : metrics) {
+      const auto it = s.stats.find(m);
+      out += it == s.stats.end() ? fmt::format(" {:>26} |", "")
+                                 : fmt::format(" {:>26} |", fmt::format("{:.4g} ± {:.2g}", it->second.first, it->second.second));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+ExperimentReport run_experiment(const ExperimentSpec& given) {
+  // A run directory keeps its input (config text and command-line overrides) for --resume:
+  // the resolved config holds defaults of the base that a variant may not accept.
+  ExperimentSpec spec = given;
+  std::optional<core::RunDir> dir;
+  if (!spec.resume_dir.empty()) {
+    dir = core::RunDir::open(spec.resume_dir);
+    if (!fs::exists(dir->file("input.yaml")) || !fs::exists(dir->file("input_overrides.txt"))) {
+      throw ConfigError(fmt::format("'{}' is a run directory but not one of `regula train` (no input.yaml)",
+                                    spec.resume_dir.string()));
+    }
+    spec.yaml_text = read_text(dir->file("input.yaml"));
+    spec.origin = dir->file("input.yaml").string();
+    std::stringstream lines(read_text(dir->file("input_overrides.txt")));
+    std::vector<std::string> overrides;
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.empty()) overrides.push_back(line);
+    }
+    overrides.insert(overrides.end(), given.overrides.begin(), given.overrides.end());
+    spec.overrides = overrides;
+  }
+  const std::string& text = spec.yaml_text;
+  const std::string& origin = spec.origin;
+
+  // Read and validate the base config and every variant before training anything.
+  auto base = core::Config::from_string(text, origin);
+  base.apply_overrides(spec.overrides);
+  const ExperimentKeys keys = read_experiment_keys(base.root());
+  const torch::Device device = core::resolve_device(keys.device);
+  if (keys.threads > 0) at::set_num_threads(static_cast<int>(keys.threads));
+  read_train_job(base.root(), device, static_cast<uint64_t>(keys.seeds.front()));
+  base.finish();
+  for (const auto& v : keys.variants) {
+    auto config = variant_config(spec, text, origin, v);
+    read_experiment_keys(config.root());
+    read_train_job(config.root(), device, static_cast<uint64_t>(keys.seeds.front()));
+    config.finish();
+  }
+
+  if (!dir) {
+    dir = core::RunDir::create(spec.runs_root, keys.name);
+    dir->write_config(base.resolved_yaml());
+    core::write_file_atomically(dir->file("input.yaml"), text);
+    core::write_file_atomically(dir->file("input_overrides.txt"), fmt::format("{}\n", fmt::join(spec.overrides, "\n")));
+  }
+  core::log_info("run directory: {}  ({} variant(s) x {} seed(s), device {})", dir->path().string(),
+                 keys.variants.size(), keys.seeds.size(), core::describe_device(device));
+
+  ExperimentReport report;
+  report.dir = dir->path();
+  report.name = keys.name;
+  const bool single = keys.variants.size() == 1 && keys.seeds.size() == 1;
+  for (const auto& v : keys.variants) {
+    for (const auto seed : keys.seeds) {
+      RunRecord record{v.name, seed, single ? dir->path() : dir->path() / v.name / fmt::format("seed{}", seed), {}};
+      if (auto done = spec.resume_dir.empty() ? std::nullopt : read_run_outcome(record.dir)) {
+        core::log_info("{} seed {}: finished earlier, kept", v.name, seed);
+        record.outcome = *done;
+        report.runs.push_back(record);
+        continue;
+      }
+      auto config = variant_config(spec, text, origin, v);
+      read_experiment_keys(config.root());
+      TrainJob job = read_train_job(config.root(), device, static_cast<uint64_t>(seed));
+      config.finish();
+      fs::create_directories(record.dir);
+      if (!single) core::write_file_atomically(record.dir / "config.resolved.yaml", config.resolved_yaml());
+      core::log_info("{} seed {}: {}", v.name, seed, job.data.description);
+      record.outcome = run_train_job(job, record.dir, !spec.resume_dir.empty(), fmt::format("{} s{}", v.name, seed));
+      report.runs.push_back(record);
+    }
+  }
+  report.summary = summarize(report.runs);
+  report.table = format_summary(report.summary);
+  write_results(report.dir, report.runs, report.summary, report.table);
+  return report;
+}
+
+}  // namespace regula::trainers

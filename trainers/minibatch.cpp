@@ -1,0 +1,215 @@
+#include "trainers/minibatch.h"
+
+#include <chrono>
+#include <cmath>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <fmt/format.h>
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
+#include "core/checkpoint.h"
+#include "core/errors.h"
+#include "core/logging.h"
+#include "regularizers/regularizer.h"
+
+namespace fs = std::filesystem;
+
+namespace regula::trainers {
+namespace {
+
+torch::Tensor to_model(const torch::Tensor& t, const torch::TensorOptions& opts) {
+  return t.defined() ? t.to(opts.device(), opts.dtype().toScalarType()) : t;
+}
+
+// Pearson correlation of two flattened tensors (device, 0-dim).
+torch::Tensor pearson(const torch::Tensor& a, const torch::Tensor& b) {
+  const auto x = a.reshape(-1) - a.mean(), y = b.reshape(-1) - b.mean();
+  return (x * y).sum() / (x.norm() * y.norm());
+}
+
+}  // namespace
+
+MinibatchTrainer::MinibatchTrainer(models::Model model,
+                                   std::vector<std::shared_ptr<regularizers::Regularizer>> regularizers,
+                                   MinibatchOptions options)
+    : model_(std::move(model)),
+      regularizers_(std::move(regularizers)),
+      options_(std::move(options)),
+      optimizer_(make_optimizer(model_.module->parameters(), options_.optimizer())),
+      schedule_(options_.schedule(), options_.optimizer().lr(), options_.steps()),
+      shuffle_gen_(at::make_generator<at::CPUGeneratorImpl>(options_.shuffle_seed())) {
+  auto bad = [](const std::string& key, int64_t v, const char* valid) {
+    return ConfigError(fmt::format("train.{} = {} is not valid: {}", key, v, valid));
+  };
+  if (options_.steps() < 1) throw bad("steps", options_.steps(), "must be >= 1");
+  if (options_.batch_size() < 0) throw bad("batch_size", options_.batch_size(), "must be >= 0 (0: full batch)");
+  if (options_.eval_every() < 1) throw bad("eval_every", options_.eval_every(), "must be >= 1");
+  if (options_.checkpoint_every() < 0) throw bad("checkpoint_every", options_.checkpoint_every(), "must be >= 0 (0: never)");
+  if (options_.checkpoint_every() > 0 && options_.checkpoint_dir().empty()) {
+    throw ConfigError("checkpoints were asked for (train.checkpoint_every > 0) but no checkpoint folder was given");
+  }
+  for (const auto& r : regularizers_) {
+    if (!r) throw ConfigError("a null regularizer was passed to the trainer");
+  }
+  data_loss(torch::zeros({1, 1}), torch::zeros({1, 1}), options_.loss());  // validates the loss options
+}
+
+MinibatchTrainer::~MinibatchTrainer() = default;
+
+void MinibatchTrainer::add_callback(std::shared_ptr<Callback> callback) { callbacks_.add(std::move(callback)); }
+
+void MinibatchTrainer::resume_from(const fs::path& checkpoint) { resume_path_ = checkpoint; }
+
+std::pair<torch::Tensor, torch::Tensor> MinibatchTrainer::step(const torch::Tensor& x, const torch::Tensor& y) {
+  optimizer_->zero_grad();
+  const auto loss = data_loss(model_.forward(x), y, options_.loss());
+  torch::Tensor penalty = torch::zeros({}, loss.options());
+  for (const auto& r : regularizers_) penalty = penalty + r->penalty(model_);
+  (loss + penalty).backward();
+  optimizer_->step();
+  return {loss.detach(), penalty.detach()};
+}
+
+std::pair<torch::Tensor, torch::Tensor> MinibatchTrainer::next_batch() {
+  const int64_t n = data_.train_x.size(0);
+  if (batch_ == n) return {data_.train_x, data_.train_y};
+  if (!order_.defined() || cursor_ + batch_ > n) {
+    order_ = torch::randperm(n, shuffle_gen_, torch::kInt64).to(data_.train_x.device());
+    cursor_ = 0;
+  }
+  const auto idx = order_.slice(0, cursor_, cursor_ + batch_);
+  cursor_ += batch_;
+  return {data_.train_x.index_select(0, idx), data_.train_y.index_select(0, idx)};
+}
+
+std::map<std::string, double> MinibatchTrainer::evaluate(const Dataset& data) const {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model_.module->is_training();
+  model_.module->eval();
+  std::vector<std::string> names{"train_mse"};
+  std::vector<torch::Tensor> values{(model_.forward(data.train_x) - data.train_y).pow(2).mean()};
+  if (data.has_val()) {
+    names.push_back("val_loss");
+    values.push_back((model_.forward(data.val_x) - data.val_y).pow(2).mean());
+  }
+  if (data.has_test()) {
+    const auto pred = model_.forward(data.test_x);
+    names.insert(names.end(), {"test_mse", "test_pearson"});
+    values.push_back((pred - data.test_y).pow(2).mean());
+    values.push_back(pearson(pred, data.test_y));
+  }
+  model_.module->train(was_training);
+  std::map<std::string, double> out;
+  const auto host = torch::stack(values).to(torch::kCPU, torch::kFloat64);  // the one host sync
+  for (std::size_t i = 0; i < names.size(); ++i) out[names[i]] = host[static_cast<int64_t>(i)].item<double>();
+  return out;
+}
+
+std::map<std::string, double> MinibatchTrainer::read_train_metrics() {
+  const auto host = torch::stack({sum_loss_, sum_penalty_}).to(torch::kCPU, torch::kFloat64);
+  const double count = static_cast<double>(std::max<int64_t>(sum_count_, 1));
+  sum_loss_.zero_(), sum_penalty_.zero_(), sum_count_ = 0;
+  return {{"train_loss", host[0].item<double>() / count},
+          {"penalty", host[1].item<double>() / count},
+          {"lr", schedule_.lr(step_ - 1)}};
+}
+
+TrainResult MinibatchTrainer::fit(const Dataset& data) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto opts = models::parameter_options(model_);
+  data_ = data;
+  for (auto* t : {&data_.train_x, &data_.train_y, &data_.val_x, &data_.val_y, &data_.test_x, &data_.test_y}) {
+    *t = to_model(*t, opts);
+  }
+  const int64_t n = data_.train_x.size(0);
+  if (n < 1) throw DataError("the training set is empty");
+  batch_ = options_.batch_size() == 0 ? n : std::min(options_.batch_size(), n);
+  sum_loss_ = torch::zeros({}, opts), sum_penalty_ = torch::zeros({}, opts), sum_count_ = 0;
+  model_.module->train();
+  for (const auto& r : regularizers_) r->setup(model_, data_.train_x);
+
+  TrainState state;
+  state.model = model_.module.get();
+  state.max_steps = options_.steps();
+  state.step = step_;
+  callbacks_.train_begin(state);
+  if (!resume_path_.empty()) {
+    load_checkpoint(resume_path_);
+    resume_path_.clear();
+    state.step = step_;
+    core::log_info("resumed at step {} of {}", step_, options_.steps());
+  }
+
+  while (step_ < options_.steps() && !state.stop) {
+    schedule_.apply(*optimizer_, step_);
+    const auto [x, y] = next_batch();
+    const auto [loss, penalty] = step(x, y);
+    sum_loss_.add_(loss), sum_penalty_.add_(penalty), ++sum_count_;
+    state.step = ++step_;
+    if (step_ % options_.eval_every() == 0 || step_ == options_.steps()) {
+      state.metrics = read_train_metrics();
+      for (const auto& [k, v] : evaluate(data_)) state.metrics[k] = v;
+      callbacks_.eval_end(state);
+      if (!state.stop && !std::isfinite(state.metrics["train_loss"])) {
+        state.stop = true;
+        state.stop_reason = fmt::format("the training loss is not finite at step {}: lower the learning rate", step_);
+      }
+    }
+    callbacks_.step_end(state);
+    if (options_.checkpoint_every() > 0 && step_ % options_.checkpoint_every() == 0) {
+      const auto path = options_.checkpoint_dir() / fmt::format("step_{:08d}.pt", step_);
+      save_checkpoint(path);
+      // Keep the two newest checkpoints.
+      const auto old = options_.checkpoint_dir() / fmt::format("step_{:08d}.pt", step_ - 2 * options_.checkpoint_every());
+      std::error_code ec;
+      fs::remove(old, ec);
+    }
+  }
+  callbacks_.train_end(state);
+
+  TrainResult result;
+  result.steps = step_;
+  result.stop_reason = state.stop_reason;
+  result.metrics = evaluate(data_);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+void MinibatchTrainer::save_checkpoint(const fs::path& path) const {
+  core::CheckpointWriter w;
+  w.module("model", *model_.module).optimizer("optimizer", *optimizer_);
+  w.integer("trainer.step", step_).integer("trainer.cursor", cursor_).integer("trainer.sum_count", sum_count_);
+  w.integer("trainer.has_order", order_.defined() ? 1 : 0);
+  if (order_.defined()) w.tensor("trainer.order", order_);
+  w.tensor("trainer.shuffle_rng", shuffle_gen_.get_state());
+  w.tensor("trainer.sum_loss", sum_loss_).tensor("trainer.sum_penalty", sum_penalty_);
+  w.rng_state();
+  callbacks_.save(w);
+  w.commit(path);
+}
+
+void MinibatchTrainer::load_checkpoint(const fs::path& path) {
+  core::CheckpointReader r(path);
+  r.module("model", *model_.module);
+  r.optimizer("optimizer", *optimizer_);
+  step_ = r.integer("trainer.step");
+  cursor_ = r.integer("trainer.cursor");
+  sum_count_ = r.integer("trainer.sum_count");
+  if (r.integer("trainer.has_order")) order_ = r.tensor("trainer.order").to(data_.train_x.device());
+  shuffle_gen_.set_state(r.tensor("trainer.shuffle_rng"));
+  sum_loss_.copy_(r.tensor("trainer.sum_loss"));
+  sum_penalty_.copy_(r.tensor("trainer.sum_penalty"));
+  if (step_ > options_.steps()) {
+    throw CheckpointError(fmt::format("checkpoint '{}' is at step {}, past train.steps = {}: raise train.steps",
+                                      path.string(), step_, options_.steps()));
+  }
+  if (order_.defined() && order_.size(0) != data_.train_x.size(0)) {
+    throw CheckpointError(fmt::format("checkpoint '{}' was written for {} training rows, the data has {}",
+                                      path.string(), order_.size(0), data_.train_x.size(0)));
+  }
+  r.restore_rng_state();
+  callbacks_.load(r);
+}
+
+}  // namespace regula::trainers
