@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
     regula::core::set_log_level(quiet ? LogLevel::kQuiet : verbose ? LogLevel::kVerbose : LogLevel::kInfo);
   });
   regula::apps::add_info_command(app);
+  regula::apps::add_recover_command(app);
+  regula::apps::add_sweep_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
