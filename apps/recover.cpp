@@ -89,8 +89,8 @@ void run_recover(const RunArgs& args, const std::string& defaults, const std::st
   const auto dtype = read_dtype(root);
   auto data = root.section("data");
   const auto spec = read_data_spec(data);
-  const int64_t n = spec.source == "files" ? 0 : data.get<int64_t>("n", 100);
-  if (spec.source != "files") data.check(n >= 1, "n", "must be >= 1");
+  const int64_t n = data.get<int64_t>("n", 100);  // ignored for files
+  data.check(n >= 1, "n", "must be >= 1");
   const int64_t replicates = data.get<int64_t>("replicates", 1);
   data.check(replicates >= 1 && (spec.source != "files" || replicates == 1), "replicates",
              "must be >= 1 (and 1 for data from files)");

@@ -48,7 +48,7 @@ SparseDataSpec read_data_spec(core::Section data) {
   data.check(s.sigma >= 0, "sigma", "must be >= 0");
   s.design = data.get<std::string>("design", s.design);
   data.check_choice("design", s.design, {"rademacher", "gaussian"});
-  if (s.source == "synthetic") {
+  {  // read for every source so one config can switch sources; images ignore them
     s.d = data.get<int64_t>("d", s.d);
     s.k = data.get<int64_t>("k", s.k);
     data.check(s.d >= 1, "d", "must be >= 1");
@@ -60,12 +60,11 @@ SparseDataSpec read_data_spec(core::Section data) {
     s.x = data.require<std::string>("x");
     s.y = data.require<std::string>("y");
     s.w_star = data.get<std::string>("w_star", "");
-    s.val_fraction = data.get<double>("val_fraction", s.val_fraction);
-    data.check(s.val_fraction >= 0 && s.val_fraction < 1, "val_fraction", "must be in [0, 1)");
-  } else {
-    s.val_ratio = data.get<double>("val_ratio", s.val_ratio);
-    data.check(s.val_ratio >= 0, "val_ratio", "must be >= 0 (validation measurements per training measurement)");
   }
+  s.val_fraction = data.get<double>("val_fraction", s.val_fraction);
+  data.check(s.val_fraction >= 0 && s.val_fraction < 1, "val_fraction", "must be in [0, 1) (rows of X held out, files)");
+  s.val_ratio = data.get<double>("val_ratio", s.val_ratio);
+  data.check(s.val_ratio >= 0, "val_ratio", "must be >= 0 (validation measurements per training measurement)");
   if (s.source == "mnist") {
     s.mnist_dir = data.get<std::string>("mnist_dir", "");
     data.check(!s.mnist_dir.empty(), "mnist_dir", "name the folder with the MNIST IDX files (or use source: digit)");

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include <ATen/Context.h>
 #include <fmt/format.h>
 
 #include "core/errors.h"
@@ -66,6 +67,7 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
     throw ConfigError(fmt::format("max_steps = {}, log_every = {} must be >= 1", o.max_steps(), o.log_every()));
   }
   torch::NoGradGuard no_grad;
+  flush_denormals();
   const int64_t P = pb.problems(), C = static_cast<int64_t>(configs.size()), d = pb.dim();
   const auto opts = pb.X.options();
   std::vector<double> eta_h, depth_h, alpha_h;
@@ -82,7 +84,18 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
   const auto eta = col(eta_h), alpha = col(alpha_h);
   GDParams p;
   p.depth = col(depth_h);
-  if (std::all_of(depth_h.begin(), depth_h.end(), [&](double x) { return x == depth_h[0]; })) p.uniform_depth = depth_h[0];
+  if (std::all_of(depth_h.begin(), depth_h.end(), [&](double x) { return x == depth_h[0]; })) {
+    p.uniform_depth = depth_h[0];
+  } else {
+    for (int64_t c = 0; c < C; ++c) {
+      if (c > 0 && depth_h[static_cast<std::size_t>(c)] == std::get<2>(p.depth_runs.back())) {
+        ++std::get<1>(p.depth_runs.back());
+      } else {
+        p.depth_runs.emplace_back(c, 1, depth_h[static_cast<std::size_t>(c)]);
+      }
+    }
+    if (static_cast<int64_t>(p.depth_runs.size()) * 2 > C) p.depth_runs.clear();  // interleaved depths: one tensor pow
+  }
   p.inv_n = pb.inv_n;
   p.positive = o.positive();
   p.eta = eta.expand({P, C, 1}).contiguous();

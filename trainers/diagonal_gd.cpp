@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include <ATen/Context.h>
 #include <fmt/format.h>
 
 #include "core/errors.h"
@@ -9,12 +10,20 @@
 namespace regula::trainers {
 namespace {
 
+torch::Tensor scalar_power(const torch::Tensor& u, double e) {
+  if (e == 0.0) return torch::ones_like(u);
+  if (e == 1.0) return u;
+  return u.pow(e);
+}
+
 torch::Tensor power_minus_one(const torch::Tensor& u, const GDParams& p) {
-  if (p.uniform_depth) {
-    const double e = *p.uniform_depth - 1.0;
-    if (e == 0.0) return torch::ones_like(u);
-    if (e == 1.0) return u;
-    return u.pow(e);
+  if (p.uniform_depth) return scalar_power(u, *p.uniform_depth - 1.0);
+  if (!p.depth_runs.empty()) {
+    auto out = torch::empty_like(u);
+    for (const auto& [first, count, depth] : p.depth_runs) {
+      out.narrow(-2, first, count).copy_(scalar_power(u.narrow(-2, first, count), depth - 1.0));
+    }
+    return out;
   }
   return torch::pow(u, p.depth - 1.0);
 }
@@ -46,6 +55,8 @@ torch::Tensor gd_step(torch::Tensor& u, torch::Tensor& v, const torch::Tensor& X
   return loss;
 }
 
+void flush_denormals() { at::globalContext().setFlushDenormal(true); }
+
 std::string divergence_message(int64_t step, double loss, double eta, double alpha, double w0) {
   return fmt::format(
       "gradient descent diverged at step {} (loss {:.4g}) with eta = {:g}, alpha = {:g} (w0 = {:g}): "
@@ -63,6 +74,7 @@ DiagonalTrainer::DiagonalTrainer(models::DiagonalLinear model, DiagonalTrainerOp
 }
 
 DiagonalFitResult DiagonalTrainer::fit(const core::SparseProblem& data, CallbackList& callbacks) {
+  flush_denormals();
   auto& m = *model_;
   const auto opts = m.u.options();
   GDParams p;

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -24,6 +26,9 @@ struct GDParams {
   torch::Tensor eta;                    ///< step size(s) \eta
   torch::Tensor depth;                  ///< depth(s) N as floating values
   std::optional<double> uniform_depth;  ///< when every configuration has the same N (faster powers)
+  /// Runs of equal depth along dim -2 (batched shapes): {first, count, N}.  When set,
+  /// powers use one scalar-exponent kernel per run instead of a tensor-exponent pow.
+  std::vector<std::tuple<int64_t, int64_t, double>> depth_runs;
   torch::Tensor inv_n;                  ///< 1/n, broadcastable against the residual's batch dims + [1]
   bool positive = false;                ///< positive-only model (v unused)
 };
@@ -38,6 +43,12 @@ torch::Tensor gd_step(torch::Tensor& u, torch::Tensor& v, const torch::Tensor& X
 
 /// w = u^N - v^N for the batched or single shapes of `gd_step`.
 torch::Tensor diagonal_weight(const torch::Tensor& u, const torch::Tensor& v, const GDParams& p);
+
+/// Turns on flush-to-zero for CPU denormals (process-wide).  GD drives the
+/// factor of the wrong sign of each support coordinate (and all factors of
+/// off-support ones) geometrically towards 0; denormal floats carry no
+/// information there but make CPU arithmetic 10-100x slower.
+void flush_denormals();
 
 /// The message of a DivergenceError: names the step, loss, eta and alpha, and the fix.
 std::string divergence_message(int64_t step, double loss, double eta, double alpha, double w0);
