@@ -1,6 +1,7 @@
 // regula recover: one sparse-recovery problem (and its replicates), several
 // depths, oracle windows, data-driven early stopping and the baselines.
 // The depth x replicate runs advance as one batched computation.
+#include <chrono>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -144,12 +145,14 @@ void run_recover(const RunArgs& args, const std::string& defaults, const std::st
   std::vector<std::pair<std::string, torch::Tensor>> estimates;  // for images (replicate 0)
   if (truth) {
     const auto batched = trainers::stack_problems(problems, device, dtype);
-    core::Progress progress("recover (batched GD)", 1);
+    core::log_info("batched GD: {} depth(s) x {} replicate(s), {} steps ...", configs.size(), replicates, max_steps);
+    const auto t0 = std::chrono::steady_clock::now();
     const auto res = trainers::run_batched_gd(
         batched, configs,
         trainers::BatchedGDOptions().max_steps(max_steps).log_every(log_every).positive(positive)
             .divergence_factor(div_factor).throw_on_divergence(true).path_coords(path_coords));
-    progress.finish(fmt::format("{} runs x {} steps", res.problems * res.configs, max_steps));
+    core::log_info("{} runs x {} steps in {:.2f} s", res.problems * res.configs, max_steps,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     core::CsvWriter curves(dir.file("curves.csv"), {"depth", "step", "median_log2_error", "q25_log2_error",
                                                      "q75_log2_error", "median_train_loss", "median_val_loss"});
     std::vector<std::string> path_cols{"depth", "step"};

@@ -65,12 +65,11 @@ SparseDataSpec read_data_spec(core::Section data) {
   data.check(s.val_fraction >= 0 && s.val_fraction < 1, "val_fraction", "must be in [0, 1) (rows of X held out, files)");
   s.val_ratio = data.get<double>("val_ratio", s.val_ratio);
   data.check(s.val_ratio >= 0, "val_ratio", "must be >= 0 (validation measurements per training measurement)");
-  if (s.source == "mnist") {
-    s.mnist_dir = data.get<std::string>("mnist_dir", "");
-    data.check(!s.mnist_dir.empty(), "mnist_dir", "name the folder with the MNIST IDX files (or use source: digit)");
-    s.mnist_index = data.get<int64_t>("mnist_index", 0);
-    data.check(s.mnist_index >= 0, "mnist_index", "must be >= 0");
-  }
+  s.mnist_dir = data.get<std::string>("mnist_dir", "");
+  data.check(s.source != "mnist" || !s.mnist_dir.empty(), "mnist_dir",
+             "name the folder with the MNIST IDX files (or use source: digit)");
+  s.mnist_index = data.get<int64_t>("mnist_index", 0);
+  data.check(s.mnist_index >= 0, "mnist_index", "must be >= 0");
   if (s.source == "digit" || s.source == "mnist") s.d = 784;
   return s;
 }

@@ -22,8 +22,8 @@ name: demo-sparse-digit
 device: auto
 seed: 0
 data: {source: digit, n: 392, sigma: 0.0, design: gaussian, val_ratio: 0.25}
-model: {depths: [2, 3, 5], w0: 1.0e-4, positive: true}
-train: {eta: [2.0e-3, 1.0e-3, 5.0e-4], max_steps: 1500, log_every: 10, early_stopping: {patience: 20}}
+model: {depths: [2, 3, 5], w0: 1.0e-3, positive: true}
+train: {eta: [0.035, 0.018, 0.007], max_steps: 1500, log_every: 10, early_stopping: {patience: 20}}
 baselines: {lasso_iterations: 300, replicates: 1}
 )";
 

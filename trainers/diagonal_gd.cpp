@@ -46,9 +46,10 @@ torch::Tensor gd_step(torch::Tensor& u, torch::Tensor& v, const torch::Tensor& X
     pv = power_minus_one(v, p);
     w.sub_(v * pv);
   }
-  auto r = torch::matmul(w, X.transpose(-1, -2)).sub_(y);             // [.., n]
+  // One problem: matrix-vector products; batched: [P, C, d] x [P, d, n] products.
+  auto r = (w.dim() == 1 ? X.mv(w) : torch::matmul(w, X.transpose(-1, -2))).sub_(y);  // [.., n]
   const auto loss = (r.square().sum(-1, /*keepdim=*/true) * p.inv_n).squeeze(-1);
-  auto g = torch::matmul(r, X).mul_(p.inv_n * 2.0);                    // [.., d]
+  auto g = (w.dim() == 1 ? X.t().mv(r) : torch::matmul(r, X)).mul_(p.inv_n * 2.0);   // [.., d]
   auto step = g.mul_(p.eta * p.depth);                                 // \eta N g
   if (!p.positive) v.addcmul_(step, pv);
   u.addcmul_(step, pu, -1.0);
