@@ -79,41 +79,40 @@ struct MethodRow {
   std::string note;
 };
 
+MethodRow depth_row(const trainers::GDConfig& cfg) {
+  MethodRow row;
+  row.method = fmt::format("depth {}", cfg.depth);
+  row.depth = cfg.depth;
+  row.eta = cfg.eta;
+  row.alpha = cfg.alpha;
+  row.w0 = std::pow(cfg.alpha, static_cast<double>(cfg.depth));
+  return row;
+}
+
 }  // namespace
 
 void run_recover(const RunArgs& args, const std::string& defaults, const std::string& command) {
   auto config = load_config(args, defaults, command);
   auto root = config.root();
-  const auto name = root.get<std::string>("name", "recover");
-  const torch::Device device = setup_device_and_seed(root);
-  const auto seed = static_cast<uint64_t>(root.get<int64_t>("seed", 0));
-  const auto dtype = read_dtype(root);
+  const auto run = read_run_spec(root, "recover");
+  const auto& spec = run.data;
+  const auto device = run.device;
+  const auto dtype = run.dtype;
   auto data = root.section("data");
-  const auto spec = read_data_spec(data);
   const int64_t n = data.get<int64_t>("n", 100);  // ignored for files
   data.check(n >= 1, "n", "must be >= 1");
   const int64_t replicates = data.get<int64_t>("replicates", 1);
   data.check(replicates >= 1 && (spec.source != "files" || replicates == 1), "replicates",
              "must be >= 1 (and 1 for data from files)");
-  auto model = root.section("model");
-  SparseGrid grid;
-  grid.depths = model.get<std::vector<int64_t>>("depths", {2, 3, 4});
-  model.check(!grid.depths.empty() && *std::min_element(grid.depths.begin(), grid.depths.end()) >= 1, "depths",
-              "a non-empty list of depths N >= 1");
-  grid.w0_given_as_alpha = model.has("alpha");
-  grid.w0 = {grid.w0_given_as_alpha ? model.require<double>("alpha") : model.get<double>("w0", 1e-5)};
-  model.check(grid.w0[0] > 0, grid.w0_given_as_alpha ? "alpha" : "w0", "must be > 0");
-  const bool positive = model.get<bool>("positive", false);
+  const auto grid = read_grid(root, /*scale_list=*/false);
   auto train = root.section("train");
-  grid.eta = read_numbers(train, "eta", {1e-2});
   train.check(grid.eta.size() == 1 || grid.eta.size() == grid.depths.size(), "eta",
               fmt::format("one step size, or one per depth ({} values)", grid.depths.size()));
-  for (double e : grid.eta) train.check(e > 0, "eta", "step sizes must be > 0");
-  const auto max_steps = train.get<int64_t>("max_steps", 3000);
-  const auto log_every = train.get<int64_t>("log_every", 10);
-  train.check(max_steps >= 1, "max_steps", "must be >= 1");
-  train.check(log_every >= 1, "log_every", "must be >= 1");
-  const auto div_factor = train.get<double>("divergence_factor", 1e6);
+  const auto max_steps = grid.max_steps, log_every = grid.log_every;
+  const auto div_factor = grid.divergence_factor;
+  const bool positive = grid.positive;
+  const auto seed = run.seed;
+  const auto& name = run.name;
   auto es_sec = train.section("early_stopping");
   const bool es_enabled = es_sec.get<bool>("enabled", true);
   const auto patience = es_sec.get<int64_t>("patience", 30);
@@ -202,12 +201,7 @@ void run_recover(const RunArgs& args, const std::string& defaults, const std::st
       }
       std::vector<double> med_err(med.size());
       for (std::size_t t = 0; t < med.size(); ++t) med_err[t] = std::exp2(med[t]);
-      MethodRow row;
-      row.method = fmt::format("depth {}", cfg.depth);
-      row.depth = cfg.depth;
-      row.eta = cfg.eta;
-      row.alpha = cfg.alpha;
-      row.w0 = w0_of(cfg);
+      MethodRow row = depth_row(cfg);
       row.best_error = median(best);
       row.best_step = median(best_t);
       const double mcs = median(cs), mce = median(ce);
@@ -239,12 +233,7 @@ void run_recover(const RunArgs& args, const std::string& defaults, const std::st
     const auto fit = trainer.fit(p0, callbacks);
     const auto w = m->weight().detach();
     if (c >= rows.size()) {
-      MethodRow row;
-      row.method = fmt::format("depth {}", cfg.depth);
-      row.depth = cfg.depth;
-      row.eta = cfg.eta;
-      row.alpha = cfg.alpha;
-      row.w0 = w0_of(cfg);
+      const MethodRow row = depth_row(cfg);
       rows.push_back(row);
       estimates.emplace_back(row.method, w);
     }

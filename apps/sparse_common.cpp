@@ -78,6 +78,43 @@ double SparseGrid::alpha(std::size_t scale, int64_t depth) const {
   return w0_given_as_alpha ? w0[scale] : std::pow(w0[scale], 1.0 / static_cast<double>(depth));
 }
 
+double SparseGrid::w0_of(std::size_t scale, int64_t depth) const {
+  return w0_given_as_alpha ? std::pow(w0[scale], static_cast<double>(depth)) : w0[scale];
+}
+
+SparseGrid read_grid(core::Section root, bool scale_list) {
+  auto model = root.section("model");
+  SparseGrid g;
+  g.depths = model.get<std::vector<int64_t>>("depths", {2, 3, 4});
+  model.check(!g.depths.empty() && *std::min_element(g.depths.begin(), g.depths.end()) >= 1, "depths",
+              "a non-empty list of depths N >= 1");
+  g.w0_given_as_alpha = model.has("alpha");
+  const std::string scale_key = g.w0_given_as_alpha ? "alpha" : "w0";
+  g.w0 = scale_list ? read_numbers(model, scale_key, {1e-5}) : std::vector<double>{model.get<double>(scale_key, 1e-5)};
+  for (double w : g.w0) model.check(w > 0, scale_key, "must be > 0");
+  g.positive = model.get<bool>("positive", false);
+  auto train = root.section("train");
+  g.eta = read_numbers(train, "eta", {1e-2});
+  for (double e : g.eta) train.check(e > 0, "eta", "step sizes must be > 0");
+  g.max_steps = train.get<int64_t>("max_steps", g.max_steps);
+  g.log_every = train.get<int64_t>("log_every", g.log_every);
+  train.check(g.max_steps >= 1, "max_steps", "must be >= 1");
+  train.check(g.log_every >= 1, "log_every", "must be >= 1");
+  g.divergence_factor = train.get<double>("divergence_factor", g.divergence_factor);
+  train.check(g.divergence_factor > 1, "divergence_factor", "must be > 1");
+  return g;
+}
+
+SparseRunSpec read_run_spec(core::Section root, const std::string& default_name) {
+  SparseRunSpec s;
+  s.name = root.get<std::string>("name", default_name);
+  s.device = setup_device_and_seed(root);
+  s.seed = static_cast<uint64_t>(root.get<int64_t>("seed", 0));
+  s.dtype = read_dtype(root);
+  s.data = read_data_spec(root.section("data"));
+  return s;
+}
+
 WindowSpec read_window_spec(core::Section s) {
   WindowSpec w;
   w.coord_tol = s.get<double>("coord_tol", w.coord_tol);

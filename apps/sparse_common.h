@@ -35,15 +35,31 @@ SparseDataSpec read_data_spec(core::Section data);
 /// Reads a key holding a number or a list of numbers.
 std::vector<double> read_numbers(core::Section s, const std::string& key, const std::vector<double>& fallback);
 
-/// Reads `model.depths`, `model.w0` / `model.alpha` (one or a list) and `train.eta`
-/// (one, or one per depth when `per_depth`) into alpha and eta lists.
+/// The `model` section and the shared keys of `train`: depths, w0 (or alpha;
+/// one value, or a list when `scale_list`), positive, eta (one or a list),
+/// max_steps, log_every, divergence_factor.
 struct SparseGrid {
   std::vector<int64_t> depths;
-  std::vector<double> w0;      ///< one per scale (alpha = w0^{1/N})
+  std::vector<double> w0;      ///< one per scale (alpha = w0^{1/N}), or alphas when given as alpha
   bool w0_given_as_alpha = false;
+  bool positive = false;
   std::vector<double> eta;     ///< per depth (recover) or a grid axis (sweep)
+  int64_t max_steps = 3000, log_every = 10;
+  double divergence_factor = 1e6;
   double alpha(std::size_t scale, int64_t depth) const;
+  double w0_of(std::size_t scale, int64_t depth) const;
 };
+SparseGrid read_grid(core::Section root, bool scale_list);
+
+/// The root keys every sparse command reads: name, device, seed, dtype, data.
+struct SparseRunSpec {
+  std::string name;
+  torch::Device device = torch::kCPU;
+  uint64_t seed = 0;
+  torch::ScalarType dtype = torch::kFloat;
+  SparseDataSpec data;
+};
+SparseRunSpec read_run_spec(core::Section root, const std::string& default_name);
 
 /// Window thresholds of the `windows` section.
 struct WindowSpec {

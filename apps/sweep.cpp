@@ -57,12 +57,10 @@ recovery:
 void run_sweep(const RunArgs& args, const std::string& defaults, const std::string& command) {
   auto config = load_config(args, defaults, command);
   auto root = config.root();
-  const auto name = root.get<std::string>("name", "sweep");
-  const torch::Device device = setup_device_and_seed(root);
-  const auto seed = static_cast<uint64_t>(root.get<int64_t>("seed", 0));
-  const auto dtype = read_dtype(root);
+  const auto run = read_run_spec(root, "sweep");
+  const auto& spec = run.data;
+  const auto seed = run.seed;
   auto data = root.section("data");
-  const auto spec = read_data_spec(data);
   data.check(spec.source != "files", "source", "sweeps generate their problems: synthetic, digit or mnist");
   std::vector<int64_t> ns;
   try {
@@ -73,30 +71,14 @@ void run_sweep(const RunArgs& args, const std::string& defaults, const std::stri
   data.check(!ns.empty() && *std::min_element(ns.begin(), ns.end()) >= 1, "n", "one or more sample sizes >= 1");
   const auto seeds = data.get<int64_t>("seeds", 10);
   data.check(seeds >= 1, "seeds", "must be >= 1");
-  auto model = root.section("model");
-  SparseGrid grid;
-  grid.depths = model.get<std::vector<int64_t>>("depths", {2, 3, 4});
-  model.check(!grid.depths.empty() && *std::min_element(grid.depths.begin(), grid.depths.end()) >= 1, "depths",
-              "a non-empty list of depths N >= 1");
-  grid.w0_given_as_alpha = model.has("alpha");
-  grid.w0 = read_numbers(model, grid.w0_given_as_alpha ? "alpha" : "w0", {1e-5});
-  for (double w : grid.w0) model.check(w > 0, grid.w0_given_as_alpha ? "alpha" : "w0", "values must be > 0");
-  const bool positive = model.get<bool>("positive", false);
-  auto train = root.section("train");
-  grid.eta = read_numbers(train, "eta", {1e-2});
-  for (double e : grid.eta) train.check(e > 0, "eta", "step sizes must be > 0");
-  const auto max_steps = train.get<int64_t>("max_steps", 3000);
-  const auto log_every = train.get<int64_t>("log_every", 10);
-  train.check(max_steps >= 1, "max_steps", "must be >= 1");
-  train.check(log_every >= 1, "log_every", "must be >= 1");
-  const auto div_factor = train.get<double>("divergence_factor", 1e6);
+  const auto grid = read_grid(root, /*scale_list=*/true);
   const auto windows = read_window_spec(root.section("windows"));
   auto rec = root.section("recovery");
   const auto rec_thr = rec.get<double>("threshold", 0.5);
   rec.check(rec_thr > 0 && rec_thr < 1, "threshold", "must be in (0, 1)");
   config.finish();
 
-  const auto dir = create_run_dir(args, name, config);
+  const auto dir = create_run_dir(args, run.name, config);
   std::vector<core::SparseProblem> problems;
   std::vector<std::pair<int64_t, uint64_t>> problem_keys;  // (n, seed)
   for (auto n : ns) {
@@ -114,14 +96,14 @@ void run_sweep(const RunArgs& args, const std::string& defaults, const std::stri
         configs.push_back({depth, grid.alpha(i, depth), eta});
         keys.push_back({depth, i, eta});
       }
-  const auto batched = trainers::stack_problems(problems, device, dtype);
+  const auto batched = trainers::stack_problems(problems, run.device, run.dtype);
   const int64_t total = batched.problems() * static_cast<int64_t>(configs.size());
   core::log_info("sweep: {} problems (n in {} x {} seeds) x {} parameter sets = {} runs, {} steps, one batched computation",
-                 batched.problems(), ns.size(), seeds, configs.size(), total, max_steps);
+                 batched.problems(), ns.size(), seeds, configs.size(), total, grid.max_steps);
   const auto t0 = std::chrono::steady_clock::now();
   const auto res = trainers::run_batched_gd(batched, configs,
-                                            trainers::BatchedGDOptions().max_steps(max_steps).log_every(log_every)
-                                                .positive(positive).divergence_factor(div_factor));
+                                            trainers::BatchedGDOptions().max_steps(grid.max_steps).log_every(grid.log_every)
+                                                .positive(grid.positive).divergence_factor(grid.divergence_factor));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   core::log_info("{} runs in {:.2f} s ({:.1f} runs/s)", total, secs, total / secs);
 
@@ -144,7 +126,7 @@ void run_sweep(const RunArgs& args, const std::string& defaults, const std::stri
     for (int64_t c = 0; c < res.configs; ++c) {
       const auto i = static_cast<std::size_t>(res.index(p, c));
       const auto& key = keys[static_cast<std::size_t>(c)];
-      const double w0 = grid.w0_given_as_alpha ? std::pow(grid.w0[key.w0], double(key.depth)) : grid.w0[key.w0];
+      const double w0 = grid.w0_of(key.w0, key.depth);
       const auto cw = trainers::coordinate_window(res.steps, res.support_dev[i], res.off_max[i], windows.coord_tol,
                                                   windows.threshold(w0));
       const auto ew = trainers::error_window(res.steps, res.error[i], windows.error_factor);

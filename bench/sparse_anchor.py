@@ -21,6 +21,16 @@ def problem(n, d, k, seed, dtype):
     return X, y
 
 
+def rate(step, iters):
+    """Iterations per second of step() after 5 warm-up calls."""
+    for _ in range(5):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        step()
+    return iters / (time.perf_counter() - t0)
+
+
 def numpy_single(iters):
     X, y = problem(500, 10000, 5, 0, np.float64)
     n = X.shape[0]
@@ -34,12 +44,7 @@ def numpy_single(iters):
         u_new = u - eta * N * u ** (N - 1) * g
         v = v + eta * N * v ** (N - 1) * g
         u = u_new
-    for _ in range(5):
-        step()
-    t0 = time.perf_counter()
-    for _ in range(iters):
-        step()
-    return iters / (time.perf_counter() - t0)
+    return rate(step, iters)
 
 
 def torch_single(iters):
@@ -56,12 +61,7 @@ def torch_single(iters):
         u.sub_(s * pu)
         v.add_(s * pv)
     with torch.no_grad():
-        for _ in range(5):
-            step()
-        t0 = time.perf_counter()
-        for _ in range(iters):
-            step()
-    return iters / (time.perf_counter() - t0)
+        return rate(step, iters)
 
 
 def sweep_setup(lib):
