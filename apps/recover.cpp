@@ -101,9 +101,9 @@ void run_recover(const RunArgs& args, const std::string& defaults, const std::st
   auto data = root.section("data");
   const int64_t n = data.get<int64_t>("n", 100);  // ignored for files
   data.check(n >= 1, "n", "must be >= 1");
-  const int64_t replicates = data.get<int64_t>("replicates", 1);
-  data.check(replicates >= 1 && (spec.source != "files" || replicates == 1), "replicates",
-             "must be >= 1 (and 1 for data from files)");
+  const int64_t replicates_given = data.get<int64_t>("replicates", 1);
+  data.check(replicates_given >= 1, "replicates", "must be >= 1");
+  const int64_t replicates = spec.source == "files" ? 1 : replicates_given;  // one problem from files
   const auto grid = read_grid(root, /*scale_list=*/false);
   auto train = root.section("train");
   train.check(grid.eta.size() == 1 || grid.eta.size() == grid.depths.size(), "eta",

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/run_dir.h"
+#include "core/sparse_data.h"
 #include "core/tabular.h"
 #include "tests/test_util.h"
 
@@ -67,6 +68,25 @@ TEST_F(SparseCli, RecoverDigitAndMnistMakeAnImageGrid) {
   r = run_command(cmd("recover", "--mnist-dir " + (tmp() / "mnist").string() + " device=cpu name=mnist2"));
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("truncated"), std::string::npos) << r.output;
+}
+
+TEST_F(SparseCli, RecoverReadsUsersOwnProblemFromFiles) {
+  const auto pr = core::make_synthetic(core::SyntheticOptions(60, 80, 3).sigma(0.1).seed(9));
+  core::write_npy(tmp() / "X.npy", pr.X);
+  core::write_npy(tmp() / "y.npy", pr.y);
+  core::write_npy(tmp() / "w.npy", pr.w_star);
+  const auto files = fmt::format("data.source=files data.x={0}/X.npy data.y={0}/y.npy data.w_star={0}/w.npy ",
+                                 tmp().string());
+  auto r = run_command(cmd("recover", "device=cpu model.depths=[2] train.max_steps=300 " + files));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("n = 48, d = 80"), std::string::npos) << r.output;  // 20% held out
+  EXPECT_TRUE(fs::exists(only_run("recover") / "curves.csv"));
+  // Without w*: data-driven early stopping and baselines still run.
+  r = run_command(cmd("recover", fmt::format("device=cpu name=now model.depths=[2] train.max_steps=300 "
+                                             "data.source=files data.x={0}/X.npy data.y={0}/y.npy", tmp().string())));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("no w*"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(only_run("now") / "early_stopping_N2.csv"));
 }
 
 TEST_F(SparseCli, SweepWritesOneRowPerConfiguration) {
