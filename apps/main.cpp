@@ -20,7 +20,10 @@ int main(int argc, char** argv) {
     using regula::core::LogLevel;
     regula::core::set_log_level(quiet ? LogLevel::kQuiet : verbose ? LogLevel::kVerbose : LogLevel::kInfo);
   });
+  regula::apps::add_demo_command(app);
   regula::apps::add_info_command(app);
+  regula::apps::add_recover_command(app);
+  regula::apps::add_sweep_command(app);
   regula::apps::add_train_command(app);
   try {
     app.parse(argc, argv);

@@ -5,4 +5,4 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-exec "${REGULA_BUILD_DIR:-build}/apps/regula" info "$@"
+exec "${REGULA_BUILD_DIR:-build}/apps/regula" demo "$@"

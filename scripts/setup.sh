@@ -19,7 +19,7 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 
 # --- Debian packages -------------------------------------------------------
 DEBS=(build-essential cmake ninja-build ccache pkg-config
-      libfmt-dev libyaml-cpp-dev libcli11-dev libstb-dev libgtest-dev libgmock-dev)
+      libfmt-dev libyaml-cpp-dev libcli11-dev libstb-dev libgtest-dev libgmock-dev zlib1g-dev)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

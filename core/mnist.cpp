@@ -1,0 +1,137 @@
+#include "core/mnist.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <zlib.h>
+
+#include "core/errors.h"
+
+namespace fs = std::filesystem;
+
+namespace regula::core {
+namespace {
+
+/// gzread reads gzip files and (transparently) plain files alike.
+class GzFile {
+ public:
+  explicit GzFile(const fs::path& path) : path_(path) {
+    if (!fs::is_regular_file(path)) {
+      throw DataError(fmt::format("IDX file '{}' does not exist: check --mnist-dir / data.mnist_dir", path.string()));
+    }
+    file_ = gzopen(path.c_str(), "rb");
+    if (!file_) throw DataError(fmt::format("cannot open IDX file '{}'", path.string()));
+  }
+  ~GzFile() { if (file_) gzclose(file_); }
+  GzFile(const GzFile&) = delete;
+  GzFile& operator=(const GzFile&) = delete;
+  /// Reads exactly `size` bytes or throws naming `what`.
+  void read(void* out, std::size_t size, const std::string& what) {
+    std::size_t got = 0;
+    auto* p = static_cast<unsigned char*>(out);
+    while (got < size) {
+      const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(size - got, 1u << 30));
+      const int r = gzread(file_, p + got, chunk);
+      if (r < 0) {
+        int code = 0;
+        const char* msg = gzerror(file_, &code);
+        throw DataError(fmt::format("IDX file '{}' is corrupt ({}): re-download it", path_.string(), msg ? msg : "zlib error"));
+      }
+      if (r == 0) {
+        throw DataError(fmt::format("IDX file '{}' is truncated: expected {} bytes of {}, found {}; re-download it",
+                                    path_.string(), size, what, got));
+      }
+      got += static_cast<std::size_t>(r);
+    }
+  }
+
+ private:
+  fs::path path_;
+  gzFile file_ = nullptr;
+};
+
+uint32_t big_endian(const unsigned char* b) {
+  return (uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) | (uint32_t(b[2]) << 8) | uint32_t(b[3]);
+}
+
+}  // namespace
+
+torch::Tensor read_idx_images(const fs::path& path, int64_t max_images) {
+  GzFile file(path);
+  std::array<unsigned char, 16> header{};
+  file.read(header.data(), 4, "header");
+  const uint32_t magic = big_endian(header.data());
+  if (magic != 0x00000803) {
+    throw DataError(fmt::format(
+        "'{}' is not an IDX image file (magic 0x{:08x}, expected 0x00000803{}): give the *-images-idx3-ubyte file",
+        path.string(), magic, magic == 0x00000801 ? "; this is a label file" : ""));
+  }
+  file.read(header.data() + 4, 12, "header");
+  const int64_t count = big_endian(header.data() + 4), rows = big_endian(header.data() + 8),
+                cols = big_endian(header.data() + 12);
+  if (rows < 1 || cols < 1 || rows > 4096 || cols > 4096) {
+    throw DataError(fmt::format("IDX file '{}' declares images of {}x{} pixels: not an image file", path.string(), rows, cols));
+  }
+  const int64_t take = max_images > 0 ? std::min(count, max_images) : count;
+  auto pixels = torch::empty({take, rows, cols}, torch::kUInt8);
+  file.read(pixels.data_ptr<uint8_t>(), static_cast<std::size_t>(take * rows * cols),
+            fmt::format("{} images of {}x{} pixels", take, rows, cols));
+  return pixels.to(torch::kDouble).div_(255.0);
+}
+
+fs::path find_mnist_images(const fs::path& dir) {
+  std::vector<std::string> tried;
+  for (const char* stem : {"train-images-idx3-ubyte", "train-images.idx3-ubyte", "t10k-images-idx3-ubyte",
+                           "t10k-images.idx3-ubyte"}) {
+    for (const char* ext : {"", ".gz"}) {
+      const auto p = dir / (std::string(stem) + ext);
+      if (fs::is_regular_file(p)) return p;
+      tried.push_back(p.filename().string());
+    }
+  }
+  throw DataError(fmt::format("no MNIST image file in '{}' (tried {}): point --mnist-dir at the folder with the IDX files",
+                              dir.string(), fmt::join(tried, ", ")));
+}
+
+torch::Tensor builtin_digit() {
+  // A "3": two arcs of circles and a short middle bar, stroke width ~2.2 px.
+  struct P { double x, y; };
+  std::vector<std::vector<P>> strokes;
+  auto arc = [](double cx, double cy, double r, double a0, double a1) {
+    std::vector<P> pts;
+    for (int i = 0; i <= 40; ++i) {
+      const double a = a0 + (a1 - a0) * i / 40.0;
+      pts.push_back({cx + r * std::cos(a), cy + r * std::sin(a)});
+    }
+    return pts;
+  };
+  const double pi = 3.14159265358979;
+  strokes.push_back(arc(13.5, 9.0, 5.0, -0.85 * pi, 0.5 * pi));   // upper bowl
+  strokes.push_back(arc(13.5, 18.5, 5.5, -0.5 * pi, 0.85 * pi));  // lower bowl
+  strokes.push_back({{11.0, 14.0}, {13.5, 14.0}});                // middle joint
+  auto img = torch::zeros({28, 28}, torch::kDouble);
+  auto a = img.accessor<double, 2>();
+  for (int r = 0; r < 28; ++r) {
+    for (int c = 0; c < 28; ++c) {
+      double best = 1e9;
+      for (const auto& s : strokes) {
+        for (std::size_t i = 0; i + 1 < s.size(); ++i) {
+          const double dx = s[i + 1].x - s[i].x, dy = s[i + 1].y - s[i].y;
+          const double len2 = dx * dx + dy * dy;
+          double t = len2 > 0 ? ((c - s[i].x) * dx + (r - s[i].y) * dy) / len2 : 0.0;
+          t = std::clamp(t, 0.0, 1.0);
+          const double ex = s[i].x + t * dx - c, ey = s[i].y + t * dy - r;
+          best = std::min(best, std::sqrt(ex * ex + ey * ey));
+        }
+      }
+      a[r][c] = std::clamp(1.6 - best, 0.0, 1.0);  // full ink within 0.6 px, fades to 0 at 1.6 px
+    }
+  }
+  return img;
+}
+
+}  // namespace regula::core

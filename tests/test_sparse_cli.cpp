@@ -1,0 +1,119 @@
+// End-to-end runs of `regula recover` and `regula sweep` with tiny overrides.
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "core/run_dir.h"
+#include "core/sparse_data.h"
+#include "core/tabular.h"
+#include "tests/test_util.h"
+
+using namespace regula;
+using regula::testutil::RegulaTest;
+using regula::testutil::run_command;
+
+namespace fs = std::filesystem;
+
+class SparseCli : public RegulaTest {
+ protected:
+  fs::path only_run(const std::string& name) {
+    std::vector<fs::path> runs;
+    for (const auto& e : fs::directory_iterator(tmp() / name)) runs.push_back(e.path());
+    EXPECT_EQ(runs.size(), 1u);
+    return runs.empty() ? fs::path() : runs.front();
+  }
+  std::string cmd(const std::string& sub, const std::string& extra) {
+    return fmt::format("{} {} --out {} {}", testutil::regula_bin(), sub, tmp().string(), extra);
+  }
+};
+
+TEST_F(SparseCli, RecoverWritesTablesCsvsAndPlots) {
+  const auto r = run_command(cmd("recover", "device=cpu data.n=40 data.d=60 data.k=3 data.replicates=3 "
+                                            "train.max_steps=300 train.eta=[0.02,0.01] model.depths=[2,3] "
+                                            "baselines.lasso_iterations=100"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("min-norm LS"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Lasso"), std::string::npos);
+  const auto dir = only_run("recover");
+  for (const char* f : {"config.resolved.yaml", "summary.csv", "curves.csv", "paths.csv", "runs.csv",
+                        "early_stopping_N2.csv", "plots/paths.png", "plots/error_curves.png"}) {
+    EXPECT_TRUE(fs::exists(dir / f)) << f << "\n" << r.output;
+  }
+  const auto runs = core::read_csv(dir / "runs.csv");
+  EXPECT_EQ(runs.values.size(0), 6);  // 2 depths x 3 replicates
+  const auto curves = core::read_csv(dir / "curves.csv");
+  EXPECT_EQ(curves.values.size(0), 2 * 31);  // logged every 10 steps, 0..300
+}
+
+TEST_F(SparseCli, RecoverDigitAndMnistMakeAnImageGrid) {
+  auto r = run_command(cmd("recover", "device=cpu data.source=digit data.n=300 data.design=gaussian data.sigma=0 "
+                                      "model.depths=[2] model.positive=true model.w0=1e-4 train.eta=0.002 "
+                                      "train.max_steps=200 baselines.lasso_iterations=50"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("PSNR"), std::string::npos) << r.output;
+  const auto dir = only_run("recover");
+  EXPECT_TRUE(fs::exists(dir / "plots/recovery_grid.png"));
+  EXPECT_TRUE(fs::exists(dir / "plots/recovery.png"));
+  // An MNIST folder with a (tiny) gzipped IDX file; and a truncated one.
+  fs::create_directories(tmp() / "mnist");
+  std::string bytes;
+  for (uint32_t v : {0x803u, 2u, 28u, 28u})
+    for (int b = 3; b >= 0; --b) bytes.push_back(char((v >> (8 * b)) & 0xff));
+  for (int i = 0; i < 2 * 784; ++i) bytes.push_back(char((i % 28 > 10 && i % 28 < 16) ? 200 : 0));
+  std::ofstream(tmp() / "mnist/train-images-idx3-ubyte", std::ios::binary) << bytes;
+  r = run_command(cmd("recover", "--mnist-dir " + (tmp() / "mnist").string() + " device=cpu data.n=100 model.depths=[2] "
+                      "model.positive=true train.max_steps=20 baselines.lasso=false name=mnist"));
+  EXPECT_EQ(r.status, 0) << r.output;
+  std::ofstream(tmp() / "mnist/train-images-idx3-ubyte", std::ios::binary) << bytes.substr(0, 700);
+  r = run_command(cmd("recover", "--mnist-dir " + (tmp() / "mnist").string() + " device=cpu name=mnist2"));
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("truncated"), std::string::npos) << r.output;
+}
+
+TEST_F(SparseCli, RecoverReadsUsersOwnProblemFromFiles) {
+  const auto pr = core::make_synthetic(core::SyntheticOptions(60, 80, 3).sigma(0.1).seed(9));
+  core::write_npy(tmp() / "X.npy", pr.X);
+  core::write_npy(tmp() / "y.npy", pr.y);
+  core::write_npy(tmp() / "w.npy", pr.w_star);
+  const auto files = fmt::format("data.source=files data.x={0}/X.npy data.y={0}/y.npy data.w_star={0}/w.npy ",
+                                 tmp().string());
+  auto r = run_command(cmd("recover", "device=cpu model.depths=[2] train.max_steps=300 " + files));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("n = 48, d = 80"), std::string::npos) << r.output;  // 20% held out
+  EXPECT_TRUE(fs::exists(only_run("recover") / "curves.csv"));
+  // Without w*: data-driven early stopping and baselines still run.
+  r = run_command(cmd("recover", fmt::format("device=cpu name=now model.depths=[2] train.max_steps=300 "
+                                             "data.source=files data.x={0}/X.npy data.y={0}/y.npy", tmp().string())));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("no w*"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(only_run("now") / "early_stopping_N2.csv"));
+}
+
+TEST_F(SparseCli, SweepWritesOneRowPerConfiguration) {
+  const auto r = run_command(cmd("sweep", "device=cpu data.n=[20,40] data.d=50 data.k=2 data.seeds=3 "
+                                          "model.depths=[2,3] model.w0=[1e-4,1e-3] train.eta=[0.01] train.max_steps=200"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("P(recovered)"), std::string::npos) << r.output;
+  const auto dir = only_run("sweep");
+  const auto t = core::read_csv(dir / "sweep.csv");
+  EXPECT_EQ(t.values.size(0), 2 * 3 * 2 * 2);  // n x seeds x depths x w0
+  const auto rec = t.values.select(1, t.column("recovered"));
+  EXPECT_TRUE(rec.eq(0).logical_or(rec.eq(1)).all().item<bool>());
+  EXPECT_TRUE(fs::exists(dir / "plots/phase_transition.png")) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "plots/window_map.png"));
+}
+
+TEST_F(SparseCli, BadInputGivesOneLineAndNonZeroExit) {
+  for (const std::string& extra : {"train.etaa=0.1", "train.max_steps=abc", "data.design=uniform", "model.w0=-1"}) {
+    const auto r = run_command(testutil::regula_bin() + " --quiet recover --out " + tmp().string() + " device=cpu " + extra);
+    EXPECT_EQ(r.status, 2) << extra << ": " << r.output;
+    EXPECT_EQ(r.output.rfind("error: ", 0), 0u) << extra << ": " << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << extra << ": " << r.output;
+  }
+  const auto r = run_command(cmd("sweep", "device=cpu model.depths=[2] train.eta=5 model.w0=[0.5] data.n=[30] "
+                                          "train.max_steps=100 data.seeds=1"));
+  EXPECT_EQ(r.status, 0) << r.output;  // a diverged run in a sweep is marked, not fatal
+  const auto d = run_command(cmd("recover", "device=cpu model.depths=[2] train.eta=5 model.w0=0.5 train.max_steps=300"));
+  EXPECT_EQ(d.status, 2) << d.output;
+  EXPECT_NE(d.output.find("smaller train.eta"), std::string::npos) << d.output;
+}

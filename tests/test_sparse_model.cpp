@@ -1,0 +1,185 @@
+// DiagonalLinear, the GD update (hand-computed and autograd), the batched
+// engine against single runs, divergence, and early stopping on validation.
+#include <cmath>
+
+#include <gtest/gtest.h>
+#include <torch/autograd.h>
+
+#include "core/errors.h"
+#include "core/sparse_data.h"
+#include "models/diagonal_linear.h"
+#include "tests/test_util.h"
+#include "trainers/batched_gd.h"
+#include "trainers/diagonal_gd.h"
+
+using namespace regula;
+using regula::testutil::RegulaTest;
+
+namespace {
+const auto kF64 = torch::TensorOptions().dtype(torch::kDouble);
+
+trainers::GDParams single_params(double eta, int64_t depth, int64_t n, bool positive = false) {
+  trainers::GDParams p;
+  p.eta = torch::scalar_tensor(eta, kF64);
+  p.depth = torch::scalar_tensor(double(depth), kF64);
+  p.uniform_depth = double(depth);
+  p.inv_n = torch::scalar_tensor(1.0 / double(n), kF64);
+  p.positive = positive;
+  return p;
+}
+}  // namespace
+
+class SparseModel : public RegulaTest {};
+
+TEST_F(SparseModel, InitialisationAndForward) {
+  models::DiagonalLinear m(models::DiagonalLinearOptions(4).depth(3).w0(1e-6));
+  EXPECT_NEAR(m->options.init_scale(), 1e-2, 1e-12);
+  EXPECT_NEAR(m->options.w0(), 1e-6, 1e-18);
+  EXPECT_TRUE(torch::allclose(m->u, torch::full({4}, 1e-2)));
+  EXPECT_TRUE(torch::allclose(m->v, torch::full({4}, 1e-2)));
+  EXPECT_EQ(m->weight().abs().max().item<double>(), 0.0);  // u^N - v^N = 0 at init
+  EXPECT_EQ(m->parameters().size(), 2u);
+  torch::NoGradGuard g;
+  m->to(torch::kDouble);
+  m->u.copy_(torch::tensor({1.0, 2.0, 0.5, 1.0}, kF64));
+  m->v.copy_(torch::tensor({0.0, 1.0, 0.5, 2.0}, kF64));
+  const auto w = m->weight();
+  EXPECT_TRUE(torch::allclose(w, torch::tensor({1.0, 7.0, 0.0, -7.0}, kF64)));
+  const auto x = torch::tensor({{1.0, 1.0, 1.0, 1.0}, {0.0, 1.0, 0.0, 0.0}}, kF64);
+  EXPECT_TRUE(torch::allclose(m->forward(x), torch::tensor({1.0, 7.0}, kF64)));
+  models::DiagonalLinear pos(models::DiagonalLinearOptions(3).depth(2).init_scale(0.5).positive(true));
+  EXPECT_FALSE(pos->v.defined());
+  EXPECT_EQ(pos->parameters().size(), 1u);
+  EXPECT_TRUE(torch::allclose(pos->weight(), torch::full({3}, 0.25)));
+  EXPECT_THROW(models::DiagonalLinear(models::DiagonalLinearOptions(3).depth(0)), ConfigError);
+  EXPECT_THROW(models::DiagonalLinearOptions(3).w0(-1.0), ConfigError);
+}
+
+TEST_F(SparseModel, StepMatchesHandComputation) {
+  // d = 2, n = 2, N = 3: every quantity by hand.
+  const auto X = torch::tensor({{1.0, 2.0}, {-1.0, 1.0}}, kF64);
+  const auto y = torch::tensor({1.0, 0.0}, kF64);
+  auto u = torch::tensor({0.5, 1.0}, kF64), v = torch::tensor({0.25, 0.5}, kF64);
+  // w = u^3 - v^3 = (0.125 - 0.015625, 1 - 0.125) = (0.109375, 0.875)
+  // r = X w - y = (0.109375 + 1.75 - 1, -0.109375 + 0.875) = (0.859375, 0.765625)
+  // g = 2 X^T r / 2 = (0.859375 - 0.765625, 1.71875 + 0.765625) = (0.09375, 2.484375)
+  const double eta = 0.1;
+  const double g0 = 0.09375, g1 = 2.484375;
+  const auto loss = trainers::gd_step(u, v, X, y, single_params(eta, 3, 2));
+  EXPECT_NEAR(loss.item<double>(), (0.859375 * 0.859375 + 0.765625 * 0.765625) / 2, 1e-15);
+  EXPECT_NEAR(u[0].item<double>(), 0.5 - eta * 3 * 0.25 * g0, 1e-15);
+  EXPECT_NEAR(u[1].item<double>(), 1.0 - eta * 3 * 1.0 * g1, 1e-15);
+  EXPECT_NEAR(v[0].item<double>(), 0.25 + eta * 3 * 0.0625 * g0, 1e-15);
+  EXPECT_NEAR(v[1].item<double>(), 0.5 + eta * 3 * 0.25 * g1, 1e-15);
+}
+
+TEST_F(SparseModel, StepEqualsGradientDescentOnTheLossViaAutograd) {
+  for (int64_t depth : {1, 2, 3, 5}) {
+    for (bool positive : {false, true}) {
+      const int64_t n = 7, d = 5;
+      const auto X = torch::randn({n, d}, kF64), y = torch::randn({n}, kF64);
+      models::DiagonalLinear m(models::DiagonalLinearOptions(d).depth(depth).init_scale(0.7).positive(positive));
+      m->to(torch::kDouble);
+      {
+        torch::NoGradGuard g;
+        m->u.copy_(torch::rand({d}, kF64) + 0.2);
+        if (m->v.defined()) m->v.copy_(torch::rand({d}, kF64) + 0.2);
+      }
+      const auto loss = (m->forward(X) - y).square().mean();
+      const auto grads = torch::autograd::grad({loss}, m->parameters());
+      const double eta = 0.05;
+      const auto u_expect = m->u.detach() - eta * grads[0];
+      auto u = m->u.detach().clone(), v = m->v.defined() ? m->v.detach().clone() : torch::Tensor();
+      const auto l = trainers::gd_step(u, v, X, y, single_params(eta, depth, n, positive));
+      EXPECT_NEAR(l.item<double>(), loss.item<double>(), 1e-12);
+      EXPECT_TRUE(torch::allclose(u, u_expect, 1e-12, 1e-12)) << "depth " << depth;
+      if (!positive) EXPECT_TRUE(torch::allclose(v, m->v.detach() - eta * grads[1], 1e-12, 1e-12)) << "depth " << depth;
+    }
+  }
+}
+
+TEST_F(SparseModel, BatchedSweepEqualsPerProblemRuns) {
+  // Two problems of different n (padding) x three parameter sets, against single runs.
+  std::vector<core::SparseProblem> problems{
+      core::make_synthetic(core::SyntheticOptions(30, 40, 3).sigma(0.1).n_val(5).seed(1)),
+      core::make_synthetic(core::SyntheticOptions(18, 40, 3).support_values({1, 2}).sigma(0.1).n_val(8).seed(2))};
+  const std::vector<trainers::GDConfig> configs{{2, 1e-2, 0.01}, {3, 0.05, 0.02}, {1, 1e-3, 0.005}};
+  const auto pb = trainers::stack_problems(problems, torch::kCPU, torch::kDouble);
+  const auto res = trainers::run_batched_gd(pb, configs, trainers::BatchedGDOptions().max_steps(200).log_every(20));
+  ASSERT_EQ(res.steps.size(), 11u);
+  for (std::size_t p = 0; p < problems.size(); ++p) {
+    for (std::size_t c = 0; c < configs.size(); ++c) {
+      auto u = torch::full({40}, configs[c].alpha, kF64), v = u.clone();
+      const auto params = single_params(configs[c].eta, configs[c].depth, problems[p].n());
+      double best = INFINITY;
+      for (int64_t t = 0; t <= 200; ++t) {
+        const auto w = trainers::diagonal_weight(u, v, params);
+        const double err = (w - problems[p].w_star).square().sum().item<double>();
+        best = std::min(best, t % 20 == 0 ? err : best);
+        if (t % 20 == 0) {
+          const auto i = static_cast<std::size_t>(res.index(int64_t(p), int64_t(c)));
+          EXPECT_NEAR(res.error[i][static_cast<std::size_t>(t / 20)], err, 1e-10 * (1 + err)) << p << " " << c << " " << t;
+          const double vl = (problems[p].X_val.mv(w) - problems[p].y_val).square().mean().item<double>();
+          EXPECT_NEAR(res.val_loss[i][static_cast<std::size_t>(t / 20)], vl, 1e-10 * (1 + vl));
+        }
+        if (t < 200) trainers::gd_step(u, v, problems[p].X, problems[p].y, params);
+      }
+      EXPECT_TRUE(torch::allclose(res.final_w[int64_t(p)][int64_t(c)], trainers::diagonal_weight(u, v, params), 1e-10, 1e-12));
+      EXPECT_NEAR(res.best_error[int64_t(p)][int64_t(c)].item<double>(), best, 1e-10 * (1 + best));
+    }
+  }
+}
+
+TEST_F(SparseModel, DivergenceIsReportedWithAFix) {
+  const auto pr = core::make_synthetic(core::SyntheticOptions(20, 30, 2).seed(3)).to(torch::kCPU, torch::kDouble);
+  models::DiagonalLinear m(models::DiagonalLinearOptions(30).depth(2).init_scale(0.5));
+  m->to(torch::kDouble);
+  trainers::DiagonalTrainer trainer(m, trainers::DiagonalTrainerOptions(5.0).max_steps(500).eval_every(5));
+  trainers::CallbackList none;
+  try {
+    trainer.fit(pr, none);
+    FAIL() << "expected a DivergenceError";
+  } catch (const DivergenceError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("smaller train.eta"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("w0"), std::string::npos) << msg;
+  }
+  // The batched engine: throw on request, else mark and freeze only the diverged run.
+  const auto pb = trainers::stack_problems({pr}, torch::kCPU, torch::kDouble);
+  const std::vector<trainers::GDConfig> cfg{{2, 0.5, 5.0}, {2, 1e-3, 0.01}};
+  EXPECT_THROW(trainers::run_batched_gd(pb, cfg, trainers::BatchedGDOptions().max_steps(300).throw_on_divergence(true)),
+               DivergenceError);
+  const auto res = trainers::run_batched_gd(pb, cfg, trainers::BatchedGDOptions().max_steps(300));
+  EXPECT_EQ(res.diverged, (std::vector<uint8_t>{1, 0}));
+  EXPECT_TRUE(torch::isfinite(res.final_w).all().item<bool>());
+}
+
+TEST_F(SparseModel, EarlyStoppingOnValidationRestoresTheBestIterate) {
+  // Noisy problem, tiny init: validation loss falls, then rises as noise is fitted.
+  const auto pr = core::make_synthetic(core::SyntheticOptions(60, 150, 3).sigma(1.0).n_val(60).seed(4))
+                      .to(torch::kCPU, torch::kDouble);
+  models::DiagonalLinear m(models::DiagonalLinearOptions(150).depth(2).w0(1e-6));
+  m->to(torch::kDouble);
+  trainers::CallbackList cbs;
+  auto es = std::make_shared<trainers::EarlyStopping>(trainers::EarlyStoppingOptions().monitor("val_loss").patience(20));
+  cbs.add(es);
+  std::vector<std::pair<int64_t, double>> seen;  // (step, val_loss) of every evaluation
+  struct Rec : trainers::Callback {
+    std::vector<std::pair<int64_t, double>>* out;
+    void on_eval_end(trainers::TrainState& s) override { out->emplace_back(s.step, s.metrics.at("val_loss")); }
+  };
+  auto rec = std::make_shared<Rec>();
+  rec->out = &seen;
+  cbs.add(rec);
+  trainers::DiagonalTrainer trainer(m, trainers::DiagonalTrainerOptions(0.02).max_steps(20000).eval_every(10));
+  const auto fit = trainer.fit(pr, cbs);
+  ASSERT_FALSE(fit.stop_reason.empty()) << "validation loss never stopped improving";
+  EXPECT_LT(fit.steps, 20000);
+  // The restored weights are the best evaluation's, and they have the smallest validation loss seen.
+  double best = INFINITY;
+  for (const auto& [s, v] : seen) best = std::min(best, v);
+  EXPECT_DOUBLE_EQ(es->best(), best);
+  const double restored = (pr.X_val.mv(m->weight().detach()) - pr.y_val).square().mean().item<double>();
+  EXPECT_NEAR(restored, best, 1e-12);
+  EXPECT_EQ(fit.steps - es->best_step(), 20 * 10);  // patience evaluations after the best
+}

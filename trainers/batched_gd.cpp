@@ -1,0 +1,217 @@
+#include "trainers/batched_gd.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <ATen/Context.h>
+#include <fmt/format.h>
+
+#include "core/errors.h"
+#include "trainers/diagonal_gd.h"
+
+namespace regula::trainers {
+namespace {
+
+torch::Tensor pad_rows(const torch::Tensor& t, int64_t rows) {
+  if (t.size(0) == rows) return t;
+  auto sizes = t.sizes().vec();
+  sizes[0] = rows - t.size(0);
+  return torch::cat({t, torch::zeros(sizes, t.options())}, 0);
+}
+
+}  // namespace
+
+BatchedProblems stack_problems(const std::vector<core::SparseProblem>& problems, torch::Device device,
+                               torch::ScalarType dtype) {
+  if (problems.empty()) throw ConfigError("a sweep needs at least one problem");
+  const int64_t d = problems.front().d();
+  int64_t n_max = 0, m_max = 0;
+  for (const auto& p : problems) {
+    if (p.d() != d) throw DataError(fmt::format("problems of a sweep must share d: got {} and {}", d, p.d()));
+    if (!p.has_truth()) throw DataError("the batched engine needs the ground truth w* of every problem");
+    n_max = std::max(n_max, p.n());
+    m_max = std::max(m_max, p.n_val());
+  }
+  std::vector<torch::Tensor> X, y, inv_n, Xv, yv, inv_m, w;
+  for (const auto& p : problems) {
+    X.push_back(pad_rows(p.X, n_max));
+    y.push_back(pad_rows(p.y, n_max));
+    inv_n.push_back(torch::full({1}, 1.0 / static_cast<double>(p.n()), torch::kDouble));
+    w.push_back(p.w_star);
+    if (m_max > 0) {
+      Xv.push_back(pad_rows(p.X_val.defined() ? p.X_val : torch::zeros({0, d}, torch::kDouble), m_max));
+      yv.push_back(pad_rows(p.y_val.defined() ? p.y_val : torch::zeros({0}, torch::kDouble), m_max));
+      inv_m.push_back(torch::full({1}, p.n_val() > 0 ? 1.0 / static_cast<double>(p.n_val()) : 0.0, torch::kDouble));
+    }
+  }
+  const auto to = [&](const torch::Tensor& t) { return t.to(device, dtype).contiguous(); };
+  BatchedProblems b;
+  b.X = to(torch::stack(X));
+  b.y = to(torch::stack(y).unsqueeze(1));
+  b.inv_n = to(torch::stack(inv_n).view({-1, 1, 1}));
+  if (m_max > 0) {
+    b.X_val = to(torch::stack(Xv));
+    b.y_val = to(torch::stack(yv).unsqueeze(1));
+    b.inv_n_val = to(torch::stack(inv_m).view({-1, 1, 1}));
+  }
+  b.w_star = to(torch::stack(w).unsqueeze(1));
+  b.support = b.w_star.ne(0);
+  return b;
+}
+
+BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDConfig>& configs,
+                               const BatchedGDOptions& o) {
+  if (configs.empty()) throw ConfigError("a sweep needs at least one configuration");
+  if (o.max_steps() < 1 || o.log_every() < 1 || o.flush_every() < 1) {
+    throw ConfigError(fmt::format("max_steps = {}, log_every = {} must be >= 1", o.max_steps(), o.log_every()));
+  }
+  torch::NoGradGuard no_grad;
+  flush_denormals();
+  const int64_t P = pb.problems(), C = static_cast<int64_t>(configs.size()), d = pb.dim();
+  const auto opts = pb.X.options();
+  std::vector<double> eta_h, depth_h, alpha_h;
+  for (const auto& c : configs) {
+    if (c.depth < 1 || !(c.alpha > 0) || !(c.eta > 0)) {
+      throw ConfigError(fmt::format("configuration N = {}, alpha = {}, eta = {} is not valid: need N >= 1, alpha > 0, eta > 0",
+                                    c.depth, c.alpha, c.eta));
+    }
+    eta_h.push_back(c.eta);
+    depth_h.push_back(static_cast<double>(c.depth));
+    alpha_h.push_back(c.alpha);
+  }
+  const auto col = [&](const std::vector<double>& v) { return torch::tensor(v, torch::kDouble).to(opts).view({1, C, 1}); };
+  const auto eta = col(eta_h), alpha = col(alpha_h);
+  GDParams p;
+  p.depth = col(depth_h);
+  if (std::all_of(depth_h.begin(), depth_h.end(), [&](double x) { return x == depth_h[0]; })) {
+    p.uniform_depth = depth_h[0];
+  } else {
+    for (int64_t c = 0; c < C; ++c) {
+      if (c > 0 && depth_h[static_cast<std::size_t>(c)] == std::get<2>(p.depth_runs.back())) {
+        ++std::get<1>(p.depth_runs.back());
+      } else {
+        p.depth_runs.emplace_back(c, 1, depth_h[static_cast<std::size_t>(c)]);
+      }
+    }
+    if (static_cast<int64_t>(p.depth_runs.size()) * 2 > C) p.depth_runs.clear();  // interleaved depths: one tensor pow
+  }
+  p.inv_n = pb.inv_n;
+  p.positive = o.positive();
+  p.eta = eta.expand({P, C, 1}).contiguous();
+
+  auto u = alpha.expand({P, C, d}).contiguous();
+  auto v = o.positive() ? torch::Tensor() : u.clone();
+  const bool has_val = pb.X_val.defined();
+  const auto big = std::numeric_limits<double>::infinity();
+  auto best_error = torch::full({P, C}, big, opts), best_step = torch::zeros({P, C}, opts);
+  auto val_best = torch::full({P, C}, big, opts), val_best_step = torch::zeros({P, C}, opts);
+  auto val_best_error = torch::full({P, C}, big, opts);
+  auto best_w = torch::zeros({P, C, d}, opts), val_best_w = torch::zeros({P, C, d}, opts);
+  auto diverged = torch::zeros({P, C}, opts.dtype(torch::kBool));
+  torch::Tensor loss0;
+  const auto off_mask = pb.support.logical_not();
+
+  // Paths: the first `path_coords` support coordinates of problem 0.
+  BatchedGDResult res;
+  res.problems = P;
+  res.configs = C;
+  torch::Tensor path_idx;
+  if (o.path_coords() > 0) {
+    path_idx = pb.support[0][0].nonzero().flatten().slice(0, 0, o.path_coords());
+    const auto h = path_idx.cpu();
+    for (int64_t i = 0; i < h.size(0); ++i) res.path_index.push_back(h[i].item<int64_t>());
+  }
+  const auto runs = static_cast<std::size_t>(P * C);
+  for (auto* v_ : {&res.error, &res.support_dev, &res.off_max, &res.train_loss, &res.val_loss}) v_->resize(runs);
+  res.paths.resize(static_cast<std::size_t>(C));
+
+  std::vector<torch::Tensor> pending, pending_paths;
+  auto flush = [&] {
+    if (pending.empty()) return;
+    const auto m = torch::stack(pending).to(torch::kCPU, torch::kDouble).contiguous();  // [L, 5, P, C]
+    const auto a = m.accessor<double, 4>();
+    for (int64_t l = 0; l < a.size(0); ++l) {
+      for (int64_t r = 0; r < P * C; ++r) {
+        const auto i = static_cast<std::size_t>(r);
+        res.error[i].push_back(a[l][0][r / C][r % C]);
+        res.support_dev[i].push_back(a[l][1][r / C][r % C]);
+        res.off_max[i].push_back(a[l][2][r / C][r % C]);
+        res.train_loss[i].push_back(a[l][3][r / C][r % C]);
+        res.val_loss[i].push_back(a[l][4][r / C][r % C]);
+      }
+    }
+    if (!pending_paths.empty()) {
+      const auto pp = torch::stack(pending_paths).to(torch::kCPU, torch::kDouble).contiguous();  // [L, C, K]
+      const auto b = pp.accessor<double, 3>();
+      for (int64_t l = 0; l < b.size(0); ++l)
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t k = 0; k < b.size(2); ++k) res.paths[static_cast<std::size_t>(c)].push_back(b[l][c][k]);
+    }
+    pending.clear();
+    pending_paths.clear();
+    if (o.throw_on_divergence()) {
+      const auto dv = diverged.cpu();
+      if (dv.any().item<bool>()) {
+        const auto idx = dv.flatten().nonzero()[0].item<int64_t>();
+        const auto& c = configs[static_cast<std::size_t>(idx % C)];
+        const double last = res.train_loss[static_cast<std::size_t>(idx)].back();
+        throw DivergenceError(divergence_message(res.steps.back(), last, c.eta, c.alpha, std::pow(c.alpha, static_cast<double>(c.depth))));
+      }
+    }
+  };
+
+  for (int64_t t = 0; t <= o.max_steps(); ++t) {
+    if (t % o.log_every() == 0 || t == o.max_steps()) {
+      const auto w = diagonal_weight(u, v, p);
+      const auto train = (torch::matmul(w, pb.X.transpose(-1, -2)) - pb.y).square().sum(-1) * pb.inv_n.squeeze(-1);
+      if (!loss0.defined()) loss0 = train.clamp_min(1e-30);
+      const auto bad = train.isfinite().logical_not().logical_or(train > loss0 * o.divergence_factor());
+      const auto newly = bad.logical_and(diverged.logical_not());
+      diverged.logical_or_(bad);
+      const auto err = (w - pb.w_star).square().sum(-1);
+      const auto diff = (w - pb.w_star).abs();
+      const auto sdev = diff.masked_fill(off_mask, 0).amax(-1);
+      const auto offm = w.abs().masked_fill(pb.support, 0).amax(-1);
+      auto val = torch::full_like(train, std::numeric_limits<double>::quiet_NaN());
+      if (has_val) val = (torch::matmul(w, pb.X_val.transpose(-1, -2)) - pb.y_val).square().sum(-1) * pb.inv_n_val.squeeze(-1);
+      pending.push_back(torch::stack({err, sdev, offm, train, val}));
+      if (path_idx.defined()) pending_paths.push_back(w[0].index_select(-1, path_idx));
+      res.steps.push_back(t);
+      const auto tt = static_cast<double>(t);
+      const auto imp = err < best_error;
+      best_error = torch::where(imp, err, best_error);
+      best_step = torch::where(imp, torch::full_like(best_step, tt), best_step);
+      best_w = torch::where(imp.unsqueeze(-1), w, best_w);
+      if (has_val) {
+        const auto vimp = val < val_best;
+        val_best = torch::where(vimp, val, val_best);
+        val_best_step = torch::where(vimp, torch::full_like(val_best_step, tt), val_best_step);
+        val_best_error = torch::where(vimp, err, val_best_error);
+        val_best_w = torch::where(vimp.unsqueeze(-1), w, val_best_w);
+      }
+      if (!o.throw_on_divergence()) {
+        // Freeze diverged runs: reset their state and zero their step size (no NaNs spread).
+        const auto m3 = newly.unsqueeze(-1);
+        u = torch::where(m3, alpha.expand_as(u), u);
+        if (v.defined()) v = torch::where(m3, alpha.expand_as(v), v);
+        p.eta = p.eta.masked_fill(m3, 0);
+      }
+      if (static_cast<int64_t>(pending.size()) >= o.flush_every()) flush();
+    }
+    if (t < o.max_steps()) gd_step(u, v, pb.X, pb.y, p);
+  }
+  flush();
+  res.best_w = best_w;
+  res.best_error = best_error.to(torch::kCPU, torch::kDouble);
+  res.best_step = best_step.to(torch::kCPU, torch::kLong);
+  res.val_best_w = has_val ? val_best_w : torch::Tensor();
+  res.val_best_error = has_val ? val_best_error.to(torch::kCPU, torch::kDouble) : torch::Tensor();
+  res.val_best_step = has_val ? val_best_step.to(torch::kCPU, torch::kLong) : torch::Tensor();
+  res.final_w = diagonal_weight(u, v, p);
+  const auto dv = diverged.flatten().cpu().to(torch::kUInt8);
+  res.diverged.assign(dv.data_ptr<uint8_t>(), dv.data_ptr<uint8_t>() + dv.numel());
+  return res;
+}
+
+}  // namespace regula::trainers

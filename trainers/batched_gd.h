@@ -1,0 +1,83 @@
+#pragma once
+/// \file Many diagonal-network GD runs advanced as one batched computation.
+///
+/// P problems (e.g. seeds x sample sizes) are stacked into zero-padded
+/// tensors X [P, n_max, d], y [P, 1, n_max] (padded rows are exact no-ops:
+/// their residual is 0, and each problem divides by its own n); C parameter
+/// sets (depth N, scale \alpha, step \eta) run on every problem, so the state
+/// is u, v [P, C, d] and a step is two batched matrix products plus
+/// elementwise work, whatever P and C are.  Metrics are computed on device
+/// every `log_every` steps and read to the host in blocks of `flush_every`
+/// logs: memory grows with max_steps / log_every scalars per run, never with
+/// iterates.  Best iterates (oracle error and validation loss) are tracked on
+/// device.  A run whose loss is non-finite or exceeds `divergence_factor`
+/// times its initial loss is marked diverged and frozen (or, with
+/// `throw_on_divergence`, stops everything with a DivergenceError).
+#include <cstdint>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "core/options.h"
+#include "core/sparse_data.h"
+
+namespace regula::trainers {
+
+/// Problems stacked for the batched engine.
+struct BatchedProblems {
+  torch::Tensor X, y, inv_n;              ///< [P, n_max, d], [P, 1, n_max], [P, 1, 1]
+  torch::Tensor X_val, y_val, inv_n_val;  ///< same for validation; undefined when no problem has any
+  torch::Tensor w_star, support;          ///< [P, 1, d] ground truth and its support mask (bool)
+  int64_t problems() const { return X.size(0); }
+  int64_t dim() const { return X.size(2); }
+};
+
+/// Stacks problems (same d, all with ground truth) with zero padding.
+BatchedProblems stack_problems(const std::vector<core::SparseProblem>& problems, torch::Device device,
+                               torch::ScalarType dtype);
+
+/// One parameter set of a sweep.
+struct GDConfig {
+  int64_t depth = 2;   ///< N
+  double alpha = 1e-3; ///< initial scale, u_0 = v_0 = \alpha
+  double eta = 1e-2;   ///< step size
+};
+
+/// Options of run_batched_gd.
+struct BatchedGDOptions {
+  /// Number of GD steps.
+  REGULA_ARG(int64_t, max_steps) = 10000;
+  /// Metrics every this many steps (step 0 = initialisation included).
+  REGULA_ARG(int64_t, log_every) = 10;
+  /// Logs kept on device between host reads.
+  REGULA_ARG(int64_t, flush_every) = 64;
+  /// Positive-only model w = u^N.
+  REGULA_ARG(bool, positive) = false;
+  /// Diverged when loss > factor x initial loss or not finite.
+  REGULA_ARG(double, divergence_factor) = 1e6;
+  /// Throw DivergenceError instead of marking and freezing diverged runs.
+  REGULA_ARG(bool, throw_on_divergence) = false;
+  /// Log the paths of up to this many support coordinates of problem 0.
+  REGULA_ARG(int64_t, path_coords) = 0;
+};
+
+/// Everything a batched run returns.  Run (p, c) is at index p * C + c.
+struct BatchedGDResult {
+  int64_t problems = 0, configs = 0;
+  std::vector<int64_t> steps;  ///< logged steps
+  /// Per run and logged step: ||w - w^*||^2, max_{S}|w - w^*|, max_{not S}|w|, train and val loss.
+  std::vector<std::vector<double>> error, support_dev, off_max, train_loss, val_loss;
+  std::vector<int64_t> path_index;            ///< coordinates whose paths were logged
+  std::vector<std::vector<double>> paths;     ///< per config: [logs x path_index] of problem 0, row-major
+  torch::Tensor best_w, best_error, best_step;            ///< oracle best iterate [P, C, d]; [P, C] (CPU)
+  torch::Tensor val_best_w, val_best_error, val_best_step;///< iterate of least validation loss; its error, step (CPU)
+  torch::Tensor final_w;                                  ///< last iterate [P, C, d]
+  std::vector<uint8_t> diverged;                          ///< per run
+  int64_t index(int64_t p, int64_t c) const { return p * configs + c; }
+};
+
+/// Runs every config on every problem for max_steps steps.
+BatchedGDResult run_batched_gd(const BatchedProblems& problems, const std::vector<GDConfig>& configs,
+                               const BatchedGDOptions& options);
+
+}  // namespace regula::trainers

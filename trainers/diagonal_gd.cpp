@@ -1,0 +1,116 @@
+#include "trainers/diagonal_gd.h"
+
+#include <cmath>
+
+#include <ATen/Context.h>
+#include <fmt/format.h>
+
+#include "core/errors.h"
+
+namespace regula::trainers {
+namespace {
+
+torch::Tensor scalar_power(const torch::Tensor& u, double e) {
+  if (e == 0.0) return torch::ones_like(u);
+  if (e == 1.0) return u;
+  return u.pow(e);
+}
+
+torch::Tensor power_minus_one(const torch::Tensor& u, const GDParams& p) {
+  if (p.uniform_depth) return scalar_power(u, *p.uniform_depth - 1.0);
+  if (!p.depth_runs.empty()) {
+    auto out = torch::empty_like(u);
+    for (const auto& [first, count, depth] : p.depth_runs) {
+      out.narrow(-2, first, count).copy_(scalar_power(u.narrow(-2, first, count), depth - 1.0));
+    }
+    return out;
+  }
+  return torch::pow(u, p.depth - 1.0);
+}
+
+}  // namespace
+
+torch::Tensor diagonal_weight(const torch::Tensor& u, const torch::Tensor& v, const GDParams& p) {
+  auto w = u * power_minus_one(u, p);
+  if (!p.positive) w = w - v * power_minus_one(v, p);
+  return w;
+}
+
+torch::Tensor gd_step(torch::Tensor& u, torch::Tensor& v, const torch::Tensor& X, const torch::Tensor& y,
+                      const GDParams& p) {
+  torch::NoGradGuard no_grad;
+  const auto pu = power_minus_one(u, p);
+  auto w = u * pu;
+  torch::Tensor pv;
+  if (!p.positive) {
+    pv = power_minus_one(v, p);
+    w.sub_(v * pv);
+  }
+  // One problem: matrix-vector products; batched: [P, C, d] x [P, d, n] products.
+  auto r = (w.dim() == 1 ? X.mv(w) : torch::matmul(w, X.transpose(-1, -2))).sub_(y);  // [.., n]
+  const auto loss = (r.square().sum(-1, /*keepdim=*/true) * p.inv_n).squeeze(-1);
+  auto g = (w.dim() == 1 ? X.t().mv(r) : torch::matmul(r, X)).mul_(p.inv_n * 2.0);   // [.., d]
+  auto step = g.mul_(p.eta * p.depth);                                 // \eta N g
+  if (!p.positive) v.addcmul_(step, pv);
+  u.addcmul_(step, pu, -1.0);
+  return loss;
+}
+
+void flush_denormals() { at::globalContext().setFlushDenormal(true); }
+
+std::string divergence_message(int64_t step, double loss, double eta, double alpha, double w0) {
+  return fmt::format(
+      "gradient descent diverged at step {} (loss {:.4g}) with eta = {:g}, alpha = {:g} (w0 = {:g}): "
+      "use a smaller train.eta or a smaller initial scale (model.w0 / model.alpha)",
+      step, loss, eta, alpha, w0);
+}
+
+DiagonalTrainer::DiagonalTrainer(models::DiagonalLinear model, DiagonalTrainerOptions options)
+    : model_(std::move(model)), options_(std::move(options)) {
+  if (!(options_.eta() > 0)) throw ConfigError(fmt::format("eta = {} is not valid: must be > 0", options_.eta()));
+  if (options_.max_steps() < 1 || options_.eval_every() < 1) {
+    throw ConfigError(fmt::format("max_steps = {} / eval_every = {} are not valid: both must be >= 1",
+                                  options_.max_steps(), options_.eval_every()));
+  }
+}
+
+DiagonalFitResult DiagonalTrainer::fit(const core::SparseProblem& data, CallbackList& callbacks) {
+  flush_denormals();
+  auto& m = *model_;
+  const auto opts = m.u.options();
+  GDParams p;
+  p.eta = torch::scalar_tensor(options_.eta(), opts.requires_grad(false));
+  p.depth = torch::scalar_tensor(static_cast<double>(m.options.depth()), opts.requires_grad(false));
+  p.uniform_depth = static_cast<double>(m.options.depth());
+  p.inv_n = torch::scalar_tensor(1.0 / static_cast<double>(data.n()), opts.requires_grad(false));
+  p.positive = m.options.positive();
+  auto u = m.u.detach(), v = m.v.defined() ? m.v.detach() : torch::Tensor();
+  const bool has_val = data.n_val() > 0;
+
+  TrainState state;
+  state.max_steps = options_.max_steps();
+  state.model = &m;
+  callbacks.train_begin(state);
+  double loss0 = -1;
+  torch::NoGradGuard no_grad;
+  for (int64_t step = 1; step <= options_.max_steps() && !state.stop; ++step) {
+    const auto loss = gd_step(u, v, data.X, data.y, p);
+    state.step = step;
+    callbacks.step_end(state);
+    if (step % options_.eval_every() != 0 && step != 1) continue;
+    const double train_loss = loss.item<double>();  // host read: evaluation steps only
+    if (loss0 < 0) loss0 = std::max(train_loss, 1e-30);
+    if (!std::isfinite(train_loss) || train_loss > options_.divergence_factor() * loss0) {
+      throw DivergenceError(divergence_message(step, train_loss, options_.eta(), m.options.init_scale(), m.options.w0()));
+    }
+    const auto w = diagonal_weight(u, v, p);
+    state.metrics["train_loss"] = train_loss;
+    if (has_val) state.metrics["val_loss"] = (data.X_val.mv(w) - data.y_val).square().mean().item<double>();
+    if (data.has_truth()) state.metrics["error"] = (w - data.w_star).square().sum().item<double>();
+    callbacks.eval_end(state);
+  }
+  callbacks.train_end(state);
+  return {state.step, state.stop_reason};
+}
+
+}  // namespace regula::trainers
