@@ -106,7 +106,8 @@ torch::Tensor pure_partials_taylor(const TaylorPlan& plan, const torch::Tensor& 
   const auto opts = points.options().requires_grad(false);
   // Coefficient stack [K+1, S*M, d]: x_0 = z, x_1 = e_{c_s}, x_k = 0 for k >= 2 (direction-major).
   const auto x0 = points.detach().unsqueeze(0).expand({S, M, d});
-  const auto dirs = torch::one_hot(coords, d).to(opts.dtype());
+  // e_{c_s} as rows [S, d] (a comparison: one_hot would check its input with a host sync).
+  const auto dirs = (coords.unsqueeze(1) == torch::arange(d, coords.options())).to(opts.dtype());
   const auto x1 = dirs.unsqueeze(1).expand({S, M, d});
   auto X = torch::cat({x0.reshape({1, S * M, d}), x1.reshape({1, S * M, d}),
                        torch::zeros({order - 1, S * M, d}, opts)});
