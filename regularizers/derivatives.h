@@ -11,8 +11,9 @@
 ///    3x per order.
 ///  * **taylor** (MLP or Sequential of Linear + tanh/sigmoid/softplus/sin/silu/gelu/relu): the
 ///    normalised Taylor coefficients x_0..x_k of x(t) = z + t e_{c_s} go through every layer at
-///    once: one matmul per Linear for all coefficients, points and directions (bias on x_0 only),
-///    O(k^2) elementwise recurrences per activation (see taylor_series.h); then
+///    once as one stack [1 + k S, M, width] (x_0 = z is shared by the S directions): one matmul
+///    per Linear for all coefficients, points and directions (bias on x_0 only), one fused
+///    O(k^2) recurrence node per activation (see taylor_series.h); then
 ///    \partial^k f / \partial x_j^k = k! y_k.  Parameter gradients come from one ordinary backward.
 ///    Cost grows about quadratically in k.
 #include <cstdint>
