@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 
 #include "core/errors.h"
@@ -108,6 +109,9 @@ SparseGrid read_grid(core::Section root, bool scale_list) {
 SparseRunSpec read_run_spec(core::Section root, const std::string& default_name) {
   SparseRunSpec s;
   s.name = root.get<std::string>("name", default_name);
+  const auto threads = root.get<int64_t>("threads", 0);
+  root.check(threads >= 0, "threads", "CPU threads: 0 = LibTorch's default, or a count >= 1");
+  if (threads > 0) at::set_num_threads(static_cast<int>(threads));
   s.device = setup_device_and_seed(root);
   s.seed = static_cast<uint64_t>(root.get<int64_t>("seed", 0));
   s.dtype = read_dtype(root);

@@ -47,6 +47,7 @@ TEST_F(SparseMetrics, ErrorWindowIsTheContiguousRunAroundTheBest) {
   const auto wide = trainers::error_window(steps, err, 1.5);
   EXPECT_EQ(wide.start, 10);
   EXPECT_EQ(wide.end, 50);
+  EXPECT_TRUE(trainers::error_window({0, 10, 20}, {5.0, 5.0, 5.0}, 2.0).empty());  // nothing learned
 }
 
 TEST_F(SparseMetrics, MedianCurveOverReplicates) {

@@ -99,6 +99,7 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
   p.inv_n = pb.inv_n;
   p.positive = o.positive();
   p.eta = eta.expand({P, C, 1}).contiguous();
+  p.step_scale = p.eta * p.depth * p.inv_n * 2.0;  // [P, C, 1]
 
   auto u = alpha.expand({P, C, d}).contiguous();
   auto v = o.positive() ? torch::Tensor() : u.clone();
@@ -196,6 +197,7 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
         u = torch::where(m3, alpha.expand_as(u), u);
         if (v.defined()) v = torch::where(m3, alpha.expand_as(v), v);
         p.eta = p.eta.masked_fill(m3, 0);
+        p.step_scale = p.step_scale.masked_fill(m3, 0);
       }
       if (static_cast<int64_t>(pending.size()) >= o.flush_every()) flush();
     }

@@ -21,7 +21,11 @@ torch::Tensor power_minus_one(const torch::Tensor& u, const GDParams& p) {
   if (!p.depth_runs.empty()) {
     auto out = torch::empty_like(u);
     for (const auto& [first, count, depth] : p.depth_runs) {
-      out.narrow(-2, first, count).copy_(scalar_power(u.narrow(-2, first, count), depth - 1.0));
+      auto dst = out.narrow(-2, first, count);
+      const auto src = u.narrow(-2, first, count);
+      if (depth == 1.0) dst.fill_(1.0);
+      else if (depth == 2.0) dst.copy_(src);
+      else torch::pow_out(dst, src, depth - 1.0);
     }
     return out;
   }
@@ -49,8 +53,8 @@ torch::Tensor gd_step(torch::Tensor& u, torch::Tensor& v, const torch::Tensor& X
   // One problem: matrix-vector products; batched: [P, C, d] x [P, d, n] products.
   auto r = (w.dim() == 1 ? X.mv(w) : torch::matmul(w, X.transpose(-1, -2))).sub_(y);  // [.., n]
   const auto loss = (r.square().sum(-1, /*keepdim=*/true) * p.inv_n).squeeze(-1);
-  auto g = (w.dim() == 1 ? X.t().mv(r) : torch::matmul(r, X)).mul_(p.inv_n * 2.0);   // [.., d]
-  auto step = g.mul_(p.eta * p.depth);                                 // \eta N g
+  const auto scale = p.step_scale.defined() ? p.step_scale : p.eta * p.depth * p.inv_n * 2.0;
+  auto step = (w.dim() == 1 ? X.t().mv(r) : torch::matmul(r, X)).mul_(scale);  // \eta N g, [.., d]
   if (!p.positive) v.addcmul_(step, pv);
   u.addcmul_(step, pu, -1.0);
   return loss;

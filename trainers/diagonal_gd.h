@@ -31,6 +31,9 @@ struct GDParams {
   std::vector<std::tuple<int64_t, int64_t, double>> depth_runs;
   torch::Tensor inv_n;                  ///< 1/n, broadcastable against the residual's batch dims + [1]
   bool positive = false;                ///< positive-only model (v unused)
+  /// Optional precomputed 2 \eta N / n (broadcastable to u): one multiply per step
+  /// instead of three.  Must be kept in sync with eta, depth and inv_n by the caller.
+  torch::Tensor step_scale;
 };
 
 /// One gradient-descent step, in place on u (and v).  Shapes: u, v [d] with

@@ -46,7 +46,7 @@ int64_t argmin_finite(const std::vector<double>& values) {
 Window error_window(const std::vector<int64_t>& steps, const std::vector<double>& errors, double factor) {
   Window w;
   const int64_t b = argmin_finite(errors);
-  if (b < 0) return w;
+  if (b < 0 || !(errors[static_cast<std::size_t>(b)] < errors.front())) return w;  // nothing learned: empty
   const double limit = errors[static_cast<std::size_t>(b)] * factor;
   auto inside = [&](int64_t i) { return std::isfinite(errors[static_cast<std::size_t>(i)]) && errors[static_cast<std::size_t>(i)] <= limit; };
   int64_t lo = b, hi = b;

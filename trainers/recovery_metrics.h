@@ -8,7 +8,8 @@
 ///   where the largest off-support coordinate \max_{i \notin S} |w_i| exceeds
 ///   `threshold` (default w_0^{1/4}); empty when it never starts before it ends;
 /// * error window: the contiguous run of logged steps around the best one whose
-///   error ||w_t - w^*||^2 is within `factor` (default \sqrt 2) of the best.
+///   error ||w_t - w^*||^2 is within `factor` (default \sqrt 2) of the best;
+///   empty when no logged step improves on the first (nothing was learned).
 /// Over replicates, the error window is that of the median curve.
 #include <cstdint>
 #include <vector>
