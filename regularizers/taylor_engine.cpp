@@ -45,24 +45,14 @@ double factorial(int64_t k) {
 
 // Pushes the coefficient stack X [K+1, N, width] through the plan.
 torch::Tensor propagate(const TaylorPlan& plan, torch::Tensor X) {
-  const int64_t K1 = X.size(0);
-  torch::Tensor e0;  // [K+1, 1, 1]: 1 on coefficient 0, where the bias goes
   for (const auto& layer : plan.layers) {
     if (layer.linear) {
+      // One matmul for every coefficient, point and direction; the bias shifts x_0 only
+      // (in place on the fresh product: matmul's backward does not need its output).
       X = torch::matmul(X, layer.linear->weight.t());
-      if (layer.linear->bias.defined()) {
-        if (K1 == 1) {
-          X = X + layer.linear->bias;
-        } else {
-          if (!e0.defined()) {
-            e0 = torch::zeros({K1, 1, 1}, X.options().requires_grad(false));
-            e0[0] = 1;
-          }
-          X = X + layer.linear->bias * e0;
-        }
-      }
+      if (layer.linear->bias.defined()) X.select(0, 0).add_(layer.linear->bias);
     } else {
-      X = torch::stack(taylor::apply(layer.activation, X.unbind(0), layer.params));
+      X = taylor::taylor_activation(X, layer.activation, layer.params);
     }
   }
   return X;

@@ -1,148 +1,118 @@
 #include "regularizers/taylor_series.h"
 
-#include <cmath>
+#include <atomic>
+
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+#include <torch/autograd.h>
+
+#include "regularizers/taylor_kernels.h"
+#include "regularizers/taylor_recurrences.h"
 
 namespace regula::regularizers::taylor {
 
 namespace {
 
-// dx_i = i x_i, the coefficients of t x'(t); dx_0 is unused.
-Series scaled_derivative(const Series& x) {
-  Series dx(x.size());
-  for (std::size_t i = 1; i < x.size(); ++i) dx[i] = i == 1 ? x[1] : x[i] * static_cast<double>(i);
-  return dx;
-}
+using detail::kMaxFused;
+using detail::Small;
 
-// y_k for y' = h x': (1/k) \sum_{i=1}^k dx_i h_{k-i}  (h known up to k-1).
-torch::Tensor ode_step(const Series& dx, const Series& h, int64_t k) {
-  torch::Tensor acc = dx[1] * h[k - 1];
-  for (int64_t i = 2; i <= k; ++i) acc = acc + dx[i] * h[k - i];
-  return k == 1 ? acc : acc / static_cast<double>(k);
-}
-
-// (a a)_m using the symmetry of the Cauchy product.
-torch::Tensor square(const Series& a, int64_t m) {
-  torch::Tensor acc;
-  for (int64_t i = 0; 2 * i < m; ++i) {
-    auto t = a[i] * a[m - i];
-    acc = acc.defined() ? acc + t : t;
-  }
-  if (acc.defined()) acc = acc * 2.0;
-  if (m % 2 == 0) {
-    auto mid = a[m / 2].square();
-    acc = acc.defined() ? acc + mid : mid;
-  }
-  return acc;
-}
-
-// y with y' = h x' and h = c0 + c1 y + c2 y^2 (tanh: 1 - y^2; sigmoid: y - y^2).
-Series quadratic_ode(const Series& x, torch::Tensor y0, double c0, double c1, double c2) {
-  const int64_t K = static_cast<int64_t>(x.size()) - 1;
-  const auto dx = scaled_derivative(x);
-  Series y(K + 1), h(K + 1);
-  y[0] = std::move(y0);
-  for (int64_t k = 1; k <= K; ++k) {
-    const int64_t m = k - 1;  // h_m needs y_0..y_m
-    torch::Tensor hm = c2 * square(y, m);
-    if (c1 != 0.0) hm = hm + c1 * y[m];
-    if (m == 0 && c0 != 0.0) hm = hm + c0;
-    h[m] = hm;
-    y[k] = ode_step(dx, h, k);
-  }
-  return y;
-}
-
-Series sigmoid_series(const Series& x, double beta) {
-  // s = sigmoid(beta x): s' = beta s (1 - s) x'.
-  Series bx = x;
-  if (beta != 1.0) for (auto& c : bx) c = c * beta;
-  return quadratic_ode(bx, torch::sigmoid(bx[0]), 0.0, 1.0, -1.0);
-}
-
-Series tanh_series(const Series& x) { return quadratic_ode(x, torch::tanh(x[0]), 1.0, 0.0, -1.0); }
-
-Series softplus_series(const Series& x, const ActivationParams& p) {
-  // y' = sigmoid(beta x) x'; torch's softplus is the identity where beta x > threshold.
-  const int64_t K = static_cast<int64_t>(x.size()) - 1;
-  const auto s = sigmoid_series(x, p.beta);
-  const auto dx = scaled_derivative(x);
-  Series y(K + 1);
-  y[0] = torch::softplus(x[0], p.beta, p.threshold);
-  const auto linear = (x[0] * p.beta) > p.threshold;
-  for (int64_t k = 1; k <= K; ++k) y[k] = torch::where(linear, x[k], ode_step(dx, s, k));
-  return y;
-}
-
-Series sin_series(const Series& x) {
-  // s' = c x', c' = -s x'.
-  const int64_t K = static_cast<int64_t>(x.size()) - 1;
-  const auto dx = scaled_derivative(x);
-  Series s(K + 1), c(K + 1);
-  s[0] = torch::sin(x[0]);
-  c[0] = torch::cos(x[0]);
-  for (int64_t k = 1; k <= K; ++k) {
-    s[k] = ode_step(dx, c, k);
-    if (k < K) c[k] = -ode_step(dx, s, k);
-  }
-  return s;
-}
-
-Series product(const Series& a, const Series& b) {
-  Series y(a.size());
-  for (std::size_t k = 0; k < a.size(); ++k) y[k] = cauchy(a, b, static_cast<int64_t>(k));
-  return y;
-}
-
-Series gelu_series(const Series& x) {
-  // y = x Phi(x), Phi' = phi x', phi' = -x phi x'.
-  const int64_t K = static_cast<int64_t>(x.size()) - 1;
-  const auto dx = scaled_derivative(x);
-  Series phi(K + 1), Phi(K + 1), xphi(K + 1);
-  const double inv_sqrt_2pi = 1.0 / std::sqrt(2.0 * M_PI);
-  phi[0] = torch::exp(-0.5 * x[0].square()) * inv_sqrt_2pi;
-  Phi[0] = 0.5 * (1.0 + torch::erf(x[0] * M_SQRT1_2));
-  for (int64_t k = 1; k <= K; ++k) {
-    xphi[k - 1] = cauchy(x, phi, k - 1);
-    Phi[k] = ode_step(dx, phi, k);
-    if (k < K) phi[k] = -ode_step(dx, xphi, k);
-  }
-  auto y = product(x, Phi);
-  y[0] = torch::gelu(x[0]);
-  return y;
-}
-
-Series relu_series(const Series& x) {
-  Series y(x.size());
-  y[0] = torch::relu(x[0]);
-  const auto on = (x[0] > 0).to(x[0].scalar_type());
-  for (std::size_t k = 1; k < x.size(); ++k) y[k] = x[k] * on;
-  return y;
-}
+std::atomic<bool> g_fused_cpu{true};
 
 }  // namespace
 
-torch::Tensor cauchy(const Series& a, const Series& b, int64_t k) {
-  torch::Tensor acc = a[0] * b[k];
-  for (int64_t i = 1; i <= k; ++i) acc = acc + a[i] * b[k - i];
-  return acc;
+namespace detail {
+bool cpu_has_avx2() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+}  // namespace detail
+
+namespace {
+
+bool fusable(const torch::Tensor& X) { return g_fused_cpu && X.device().is_cpu() && X.size(0) <= kMaxFused; }
+
+// Y, H [K+1, E] from X [K+1, E], one element at a time with the recurrences in registers.
+void fused_forward(const torch::Tensor& X, Activation act, const ActivationParams& p, torch::Tensor& Y,
+                   torch::Tensor& H) {
+  if (detail::cpu_has_avx2()) return detail::fused_forward_avx2(X, act, p, Y, H);
+  const int K = static_cast<int>(X.size(0)) - 1;
+  const int64_t E = X.numel() / (K + 1);
+  AT_DISPATCH_FLOATING_TYPES(X.scalar_type(), "taylor_fused_forward", [&] {
+    const scalar_t* xp = X.data_ptr<scalar_t>();
+    scalar_t* yp = Y.data_ptr<scalar_t>();
+    scalar_t* hp = H.data_ptr<scalar_t>();
+    at::parallel_for(0, E, 2048, [&](int64_t begin, int64_t end) {
+      Small<scalar_t> x{}, y{}, h{};
+      for (int64_t e = begin; e < end; ++e) {
+        for (int k = 0; k <= K; ++k) x[k] = xp[k * E + e];
+        detail::Recurrences<scalar_t, Small<scalar_t>>(x, K).run(act, p, y, h);
+        for (int k = 0; k <= K; ++k) {
+          yp[k * E + e] = y[k];
+          hp[k * E + e] = h[k];
+        }
+      }
+    });
+  });
 }
 
-Series apply(Activation act, const Series& x, const ActivationParams& params) {
-  switch (act) {
-    case Activation::kTanh: return tanh_series(x);
-    case Activation::kSigmoid: return sigmoid_series(x, 1.0);
-    case Activation::kSoftplus: return softplus_series(x, params);
-    case Activation::kSin: return sin_series(x);
-    case Activation::kSilu: {
-      auto y = product(x, sigmoid_series(x, 1.0));
-      y[0] = torch::silu(x[0]);
-      return y;
-    }
-    case Activation::kGelu: return gelu_series(x);
-    case Activation::kRelu: return relu_series(x);
-  }
-  return x;
+// gX_i = \sum_{k >= i} gY_k H_{k-i}, per element.
+void fused_backward(const torch::Tensor& gY, const torch::Tensor& H, torch::Tensor& gX) {
+  if (detail::cpu_has_avx2()) return detail::fused_backward_avx2(gY, H, gX);
+  const int K = static_cast<int>(H.size(0)) - 1;
+  const int64_t E = H.numel() / (K + 1);
+  AT_DISPATCH_FLOATING_TYPES(H.scalar_type(), "taylor_fused_backward", [&] {
+    const scalar_t* gyp = gY.data_ptr<scalar_t>();
+    const scalar_t* hp = H.data_ptr<scalar_t>();
+    scalar_t* gxp = gX.data_ptr<scalar_t>();
+    at::parallel_for(0, E, 2048, [&](int64_t begin, int64_t end) {
+      scalar_t gy[kMaxFused], h[kMaxFused];
+      for (int64_t e = begin; e < end; ++e) {
+        for (int k = 0; k <= K; ++k) gy[k] = gyp[k * E + e], h[k] = hp[k * E + e];
+        for (int i = 0; i <= K; ++i) {
+          scalar_t acc = 0;
+          for (int k = i; k <= K; ++k) acc += gy[k] * h[k - i];
+          gxp[i * E + e] = acc;
+        }
+      }
+    });
+  });
 }
+
+torch::Tensor tensor_backward(const torch::Tensor& gY, const torch::Tensor& H) {
+  const int64_t K1 = H.size(0);
+  auto gX = gY * H[0];
+  for (int64_t lag = 1; lag < K1; ++lag) {
+    gX.slice(0, 0, K1 - lag).add_(gY.slice(0, lag, K1) * H[lag]);
+  }
+  return gX;
+}
+
+struct TaylorActivationFunction : public torch::autograd::Function<TaylorActivationFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& X, int64_t act,
+                               double beta, double threshold) {
+    auto [Y, H] = series_stacks(X, static_cast<Activation>(act), ActivationParams{beta, threshold}, fusable(X));
+    ctx->save_for_backward({H});
+    return Y;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto H = ctx->get_saved_variables()[0];
+    const auto gY = grads[0].contiguous();
+    torch::Tensor gX;
+    if (fusable(H)) {
+      gX = torch::empty_like(H);
+      fused_backward(gY, H, gX);
+    } else {
+      gX = tensor_backward(gY, H);
+    }
+    return {gX, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+void set_fused_cpu_kernels(bool enabled) { g_fused_cpu = enabled; }
+bool fused_cpu_kernels() { return g_fused_cpu; }
 
 std::string activation_name(Activation act) {
   switch (act) {
@@ -155,6 +125,30 @@ std::string activation_name(Activation act) {
     case Activation::kRelu: return "relu";
   }
   return "?";
+}
+
+std::pair<Series, Series> apply(Activation act, const Series& x, const ActivationParams& params) {
+  const int K = static_cast<int>(x.size()) - 1;
+  Series y(x.size()), h(x.size());
+  detail::Recurrences<torch::Tensor, Series>(x, K).run(act, params, y, h);
+  return {std::move(y), std::move(h)};
+}
+
+std::pair<torch::Tensor, torch::Tensor> series_stacks(const torch::Tensor& X, Activation act,
+                                                      const ActivationParams& params, bool fused) {
+  torch::NoGradGuard no_grad;
+  if (fused && X.device().is_cpu() && X.size(0) <= kMaxFused) {
+    const auto Xc = X.contiguous();
+    auto Y = torch::empty_like(Xc), H = torch::empty_like(Xc);
+    fused_forward(Xc, act, params, Y, H);
+    return {Y, H};
+  }
+  auto [y, h] = apply(act, X.unbind(0), params);
+  return {torch::stack(y), torch::stack(h)};
+}
+
+torch::Tensor taylor_activation(const torch::Tensor& X, Activation act, const ActivationParams& params) {
+  return TaylorActivationFunction::apply(X, static_cast<int64_t>(act), params.beta, params.threshold);
 }
 
 }  // namespace regula::regularizers::taylor

@@ -1,13 +1,20 @@
 #pragma once
-/// \file Truncated Taylor-series arithmetic for the Taylor-mode engine.
+/// \file Truncated Taylor series through elementwise activations, for the Taylor-mode engine.
 ///
-/// A series is the list of normalised Taylor coefficients x_0..x_K of a curve x(t) = \sum_k x_k t^k
-/// (each coefficient a tensor of one shape), so x^{(k)}(0) = k! x_k.  An elementwise function
-/// y = g(x) is pushed through with the O(K^2) recurrence of its ODE: if y' = h x' then
-/// k y_k = \sum_{i=1}^k i x_i h_{k-i}, and h's coefficients come from products (Cauchy:
-/// (a b)_k = \sum_{i=0}^k a_i b_{k-i}) of series already known up to order k-1.  Every step is an
-/// elementwise tensor expression, ready to be fused into one kernel per activation.
+/// A series is the list of normalised Taylor coefficients x_0..x_K of a curve
+/// x(t) = \sum_k x_k t^k, so x^{(k)}(0) = k! x_k.  An activation y = g(x) is pushed through with
+/// the O(K^2) recurrence of its ODE: if y' = h x' then k y_k = \sum_{i=1}^k i x_i h_{k-i}, where h
+/// (a series of g'(x(t))) comes from Cauchy products (a b)_k = \sum_{i=0}^k a_i b_{k-i} of series
+/// known up to order k-1: tanh h = 1 - y^2; sigmoid h = y - y^2; softplus h = sigmoid(beta x);
+/// sin h = cos (and cos' = -sin x'); SiLU y = x sigmoid(x); GELU y = x Phi(x) with Phi' = phi x',
+/// phi' = -x phi x'; relu y_k = 1[x_0 > 0] x_k.
+///
+/// taylor_activation() runs a whole stack [K+1, ...] of coefficients through one activation as
+/// one autograd node: a fused per-element kernel on the CPU (the recurrences in registers), the
+/// same recurrences as tensor expressions on other devices, and a backward that uses the
+/// Jacobian \partial y_k / \partial x_i = h_{k-i} instead of differentiating the recurrences.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/types.h>
@@ -20,20 +27,30 @@ using Series = std::vector<torch::Tensor>;
 /// The elementwise activations with a Taylor rule.
 enum class Activation { kTanh, kSigmoid, kSoftplus, kSin, kSilu, kGelu, kRelu };
 
-/// Parameters of an activation (softplus: y = log(1 + e^{beta x}) / beta, linear where
+/// Parameters of an activation (softplus: y = log(1 + e^{beta x}) / beta, and y = x where
 /// beta x > threshold, as in torch).
 struct ActivationParams {
   double beta = 1.0;
   double threshold = 20.0;
 };
 
-/// (a b)_k = \sum_{i=0}^k a_i b_{k-i}.
-torch::Tensor cauchy(const Series& a, const Series& b, int64_t k);
-
-/// y = act(x) on the series x (same length).
-Series apply(Activation act, const Series& x, const ActivationParams& params = {});
-
 /// Human-readable name ("tanh", ...).
 std::string activation_name(Activation act);
+
+/// y = act(x) and h = act'(x) as series, computed with tensor expressions (any device).
+std::pair<Series, Series> apply(Activation act, const Series& x, const ActivationParams& params = {});
+
+/// Y [K+1, ...] = act(X) for the coefficient stack X [K+1, ...], differentiable (first order).
+torch::Tensor taylor_activation(const torch::Tensor& X, Activation act, const ActivationParams& params = {});
+
+/// The stacks (Y, H) for X [K+1, ...] without autograd: `fused` = the per-element CPU kernel
+/// (CPU tensors, K < 16), otherwise tensor expressions.  For tests and benchmarks.
+std::pair<torch::Tensor, torch::Tensor> series_stacks(const torch::Tensor& X, Activation act,
+                                                      const ActivationParams& params, bool fused);
+
+/// Whether CPU tensors use the fused per-element kernels (default true; tests switch them off to
+/// exercise the tensor-expression path that other devices take).
+void set_fused_cpu_kernels(bool enabled);
+bool fused_cpu_kernels();
 
 }  // namespace regula::regularizers::taylor

@@ -1,0 +1,122 @@
+// k-TV training-step benchmark: one step = forward on a data batch, k-TV penalty at M fresh
+// points, backward, Adam step, for the MLP 2-100-100-100-100-1 (sigmoid), k = 1..6, with the
+// Taylor-mode and the nested-autograd engine.  Prints a table and writes a CSV that
+// bench/ktv_step_anchor.py (the same step in PyTorch Python) reads to print the ratios.
+// Run both with bench/ktv_bench.sh.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <ATen/Parallel.h>
+#include <torch/optim/adam.h>
+
+#include "core/device.h"
+#include "models/mlp.h"
+#include "regularizers/ktv.h"
+
+namespace {
+
+using namespace regula;
+
+struct Case {
+  int64_t order;
+  std::string engine;
+  double median_ms, min_ms;
+  int reps;
+};
+
+void synchronize(const torch::Device& device) {
+  // A tiny host read waits for every queued kernel on the device.
+  if (device.is_cuda()) torch::zeros({1}, torch::TensorOptions().device(device)).cpu();
+}
+
+Case time_case(int64_t order, regularizers::Engine engine, const torch::Device& device, int64_t samples,
+               int64_t batch, double budget_s, int min_reps, int max_reps) {
+  core::seed_everything(0);
+  models::MLP mlp(models::MLPOptions({2, 100, 100, 100, 100, 1}).activation("sigmoid"));
+  mlp->to(device);
+  auto model = models::as_model(mlp);
+  const double two_pi = 6.283185307179586;
+  regularizers::KTV ktv(regularizers::KTVOptions(order).power(2).weight(1e-3).samples(samples)
+                            .domain(0.0, two_pi).engine(engine));
+  ktv.setup(model, {});
+  torch::optim::Adam adam(mlp->parameters(), torch::optim::AdamOptions(1e-3));
+  const auto opts = torch::TensorOptions().device(device);
+  const auto x = two_pi * torch::rand({batch, 2}, opts);
+  const auto y = (torch::sin(2 * x.select(1, 0)) * torch::cos(2 * x.select(1, 1))).unsqueeze(1);
+  auto step = [&] {
+    adam.zero_grad();
+    auto loss = (model.forward(x) - y).square().mean() + ktv.penalty(model);
+    loss.backward();
+    adam.step();
+  };
+  step();  // warm-up (allocator, thread pool)
+  synchronize(device);
+  std::vector<double> ms;
+  const auto start = std::chrono::steady_clock::now();
+  while (static_cast<int>(ms.size()) < max_reps) {
+    const auto t0 = std::chrono::steady_clock::now();
+    step();
+    synchronize(device);
+    const auto t1 = std::chrono::steady_clock::now();
+    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    const double spent = std::chrono::duration<double>(t1 - start).count();
+    if (static_cast<int>(ms.size()) >= min_reps && spent > budget_s) break;
+  }
+  std::sort(ms.begin(), ms.end());
+  return {order, regularizers::engine_name(engine), ms[ms.size() / 2], ms.front(), static_cast<int>(ms.size())};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"k-TV training-step benchmark (Taylor mode vs nested autograd, C++)"};
+  int64_t max_order = 6, samples = 1024, batch = 256;
+  std::vector<std::string> engines = {"taylor", "autograd"};
+  int threads = 0, min_reps = 3, max_reps = 50;
+  double budget_s = 2.0;
+  std::string csv, device_name = "cpu";
+  app.add_option("--max-order", max_order, "orders 1..max-order")->check(CLI::Range(1, 10));
+  app.add_option("--samples", samples, "M, k-TV points per step");
+  app.add_option("--batch", batch, "data batch per step");
+  app.add_option("--threads", threads, "intra-op threads (0 = LibTorch's default)");
+  app.add_option("--budget", budget_s, "seconds of timing per case (at least --min-reps steps)");
+  app.add_option("--min-reps", min_reps);
+  app.add_option("--max-reps", max_reps);
+  app.add_option("--device", device_name, "cpu or cuda");
+  app.add_option("--csv", csv, "write the timings here");
+  app.add_option("--engines", engines, "engines to time (taylor, autograd)")->delimiter(',');
+  CLI11_PARSE(app, argc, argv);
+  if (threads > 0) at::set_num_threads(threads);
+  const auto device = core::resolve_device(device_name);
+
+  std::printf("k-TV step: MLP 2-100-100-100-100-1 sigmoid, M=%lld, batch=%lld, Adam, float32, %s, %d threads\n",
+              static_cast<long long>(samples), static_cast<long long>(batch), device.str().c_str(),
+              at::get_num_threads());
+  std::printf("%3s %14s %14s %10s\n", "k", "taylor [ms]", "autograd [ms]", "ratio");
+  std::vector<Case> cases;
+  for (int64_t k = 1; k <= max_order; ++k) {
+    Case t{k, "taylor", 0, 0, 0}, a{k, "autograd", 0, 0, 0};
+    for (const auto& e : engines) {
+      const auto engine = regularizers::parse_engine(e, "--engines");
+      (engine == regularizers::Engine::kTaylor ? t : a) =
+          time_case(k, engine, device, samples, batch, budget_s, min_reps, max_reps);
+    }
+    std::printf("%3lld %14.2f %14.2f %9.1fx\n", static_cast<long long>(k), t.median_ms, a.median_ms,
+                a.median_ms / t.median_ms);
+    std::fflush(stdout);
+    for (const auto& c : {t, a}) {
+      if (c.reps > 0) cases.push_back(c);
+    }
+  }
+  if (!csv.empty()) {
+    std::ofstream out(csv);
+    out << "order,engine,median_ms,min_ms,reps\n";
+    for (const auto& c : cases) out << c.order << ',' << c.engine << ',' << c.median_ms << ',' << c.min_ms << ',' << c.reps << '\n';
+  }
+  return 0;
+}
