@@ -3,8 +3,8 @@
 Same step as the C++ nested-autograd engine: MLP 2-100-100-100-100-1 (sigmoid), a data batch
 with an MSE loss, the k-TV penalty at M fresh uniform points of [0, 2pi]^2 by
 torch.autograd.grad(create_graph=True) k times (points replicated per coordinate, the j-th
-gradient component kept), backward, Adam.  With --cpp <csv from ktv_step> it prints the
-combined table with the ratios.  Run both through bench/ktv_bench.sh.
+gradient component kept), backward, Adam.  `--report CSV...` prints the combined table with
+the ratios from the CSVs of both.  Run both through bench/ktv_bench.sh.
 """
 import argparse
 import csv
@@ -80,9 +80,29 @@ def time_case(k, args, device):
     return statistics.median(times), min(times), len(times)
 
 
+def report(paths):
+    """Combined table: median (and best) step time per engine, and the ratios."""
+    med, best = {}, {}
+    for path in paths:
+        with open(path) as fh:
+            for r in csv.DictReader(fh):
+                key = (int(r["order"]), r["engine"])
+                med[key], best[key] = float(r["median_ms"]), float(r["min_ms"])
+    print("| k | Taylor C++ [ms] | autograd C++ [ms] | autograd Python [ms] | autograd C++ / Taylor | Python / Taylor | Python / autograd C++ |")
+    print("|---|---|---|---|---|---|---|")
+    for k in sorted({k for k, _ in med}):
+        t, a, py = (med.get((k, e)) for e in ("taylor", "autograd", "python_autograd"))
+        tb, ab, pb = (best.get((k, e)) for e in ("taylor", "autograd", "python_autograd"))
+        if None in (t, a, py):
+            continue
+        print(f"| {k} | {t:.1f} ({tb:.1f}) | {a:.1f} ({ab:.1f}) | {py:.1f} ({pb:.1f}) "
+              f"| {a / t:.1f}x ({ab / tb:.1f}x) | {py / t:.1f}x ({pb / tb:.1f}x) | {py / a:.2f}x ({pb / ab:.2f}x) |")
+    print("each cell: median step (best step); ratios: of medians (of best steps)")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--max-order", type=int, default=6)
+    p.add_argument("--orders", default="1,2,3,4,5,6", help="orders k to time, e.g. 1,2,3")
     p.add_argument("--samples", type=int, default=1024)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--threads", type=int, default=0)
@@ -91,14 +111,17 @@ def main():
     p.add_argument("--max-reps", type=int, default=50)
     p.add_argument("--device", default="cpu")
     p.add_argument("--csv", help="write the timings here")
-    p.add_argument("--cpp", help="CSV written by ktv_step: print the combined table with ratios")
+    p.add_argument("--report", nargs="+", help="print the table of these CSVs (ktv_step and anchor) and exit")
     args = p.parse_args()
+    if args.report:
+        report(args.report)
+        return
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     print(f"Python anchor: torch {torch.__version__}, {device}, {torch.get_num_threads()} threads")
     rows = []
-    for k in range(1, args.max_order + 1):
+    for k in [int(v) for v in args.orders.split(",")]:
         med, best, reps = time_case(k, args, device)
         rows.append({"order": k, "engine": "python_autograd", "median_ms": med, "min_ms": best, "reps": reps})
         print(f"  k={k}: {med:.2f} ms")
@@ -107,18 +130,6 @@ def main():
             w = csv.DictWriter(fh, fieldnames=list(rows[0]))
             w.writeheader()
             w.writerows(rows)
-    if args.cpp:
-        cpp = {}
-        with open(args.cpp) as fh:
-            for r in csv.DictReader(fh):
-                cpp[(int(r["order"]), r["engine"])] = float(r["median_ms"])
-        print()
-        print("| k | Taylor C++ [ms] | autograd C++ [ms] | autograd Python [ms] | autograd/Taylor | Python/Taylor | Python/C++ autograd |")
-        print("|---|---|---|---|---|---|---|")
-        for r in rows:
-            k = r["order"]
-            t, a, py = cpp[(k, "taylor")], cpp[(k, "autograd")], r["median_ms"]
-            print(f"| {k} | {t:.1f} | {a:.1f} | {py:.1f} | {a / t:.1f}x | {py / t:.1f}x | {py / a:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -126,6 +126,10 @@ void KTV::resolve_box(const models::Model& model, int64_t input_dim) {
       throw Error("k-TV with domain 'data' needs setup(model, train_inputs) before penalty(); "
                   "or give the domain explicitly");
     }
+    if (input_dim > 0 && box_.dim() != input_dim) {
+      throw DataError(fmt::format("k-TV domain 'data': the training inputs have {} columns but the model "
+                                  "takes {} inputs", box_.dim(), input_dim));
+    }
     return;
   }
   Box box{options_.low(), options_.high()};
@@ -177,7 +181,9 @@ void KTV::resolve_engine(const models::Model& model) {
 
 void KTV::setup(const models::Model& model, const torch::Tensor& train_inputs) {
   if (options_.uses_data_domain()) box_ = bounding_box(train_inputs).padded(options_.padding());
-  resolve_box(model, train_inputs.defined() && train_inputs.dim() == 2 ? train_inputs.size(1) : 0);
+  const int64_t declared = declared_input_dim(model);
+  resolve_box(model, declared > 0 ? declared
+                                  : (train_inputs.defined() && train_inputs.dim() == 2 ? train_inputs.size(1) : 0));
   resolve_engine(model);
 }
 

@@ -11,11 +11,11 @@
 /// The penalty added to the loss is \lambda \hat C.
 ///
 /// Normalisation: this is the integral itself (volume factor included, sum over coordinates
-/// and outputs).  Published implementations differ: Okuno's code (arXiv 2308.02293) averages
-/// the squared derivative over the sampled points, i.e. drops vol(\Omega) (equal to ours on
-/// the unit cube, off by a factor vol(\Omega) elsewhere, e.g. (2\pi)^2 ~ 39.5 on [0, 2\pi]^2), and
-/// some codes average over coordinates instead of summing (a factor 1/d).  To reproduce a
-/// lambda from such a code, divide it by vol(\Omega) (and multiply by d for the latter).
+/// and outputs).  Implementations of the method (Okuno, arXiv 2308.02293) differ: a common
+/// choice is the plain sample mean of the derivative term, i.e. without vol(\Omega) (equal to
+/// ours on the unit cube, off by a factor vol(\Omega) elsewhere, e.g. (2\pi)^2 ~ 39.5 on
+/// [0, 2\pi]^2), and some codes average over coordinates instead of summing (a factor 1/d).  To
+/// reproduce a lambda from such a code, divide it by vol(\Omega) (and multiply by d for the latter).
 #include <cstdint>
 #include <memory>
 #include <string>

@@ -43,8 +43,8 @@ double factorial(int64_t k) {
   return f;
 }
 
-// Pushes the coefficient stack X [K+1, N, width] through the plan.
-torch::Tensor propagate(const TaylorPlan& plan, torch::Tensor X) {
+// Pushes the coefficient stack X [1 + K S, M, width] (S directions sharing x_0) through the plan.
+torch::Tensor propagate(const TaylorPlan& plan, torch::Tensor X, int64_t directions) {
   for (const auto& layer : plan.layers) {
     if (layer.linear) {
       // One matmul for every coefficient, point and direction; the bias shifts x_0 only
@@ -52,7 +52,7 @@ torch::Tensor propagate(const TaylorPlan& plan, torch::Tensor X) {
       X = torch::matmul(X, layer.linear->weight.t());
       if (layer.linear->bias.defined()) X.select(0, 0).add_(layer.linear->bias);
     } else {
-      X = taylor::taylor_activation(X, layer.activation, layer.params);
+      X = taylor::taylor_activation(X, layer.activation, layer.params, directions);
     }
   }
   return X;
@@ -95,7 +95,7 @@ TaylorPlan taylor_plan(const models::Model& model) {
 }
 
 torch::Tensor taylor_forward(const TaylorPlan& plan, const torch::Tensor& points) {
-  return propagate(plan, points.unsqueeze(0)).squeeze(0);
+  return propagate(plan, points.unsqueeze(0), 1).squeeze(0);
 }
 
 torch::Tensor pure_partials_taylor(const TaylorPlan& plan, const torch::Tensor& points,
@@ -104,16 +104,15 @@ torch::Tensor pure_partials_taylor(const TaylorPlan& plan, const torch::Tensor& 
   TORCH_CHECK(order >= 1, "order must be >= 1, got ", order);
   const int64_t M = points.size(0), d = points.size(1), S = coords.size(0);
   const auto opts = points.options().requires_grad(false);
-  // Coefficient stack [K+1, S*M, d]: x_0 = z, x_1 = e_{c_s}, x_k = 0 for k >= 2 (direction-major).
-  const auto x0 = points.detach().unsqueeze(0).expand({S, M, d});
-  const auto dirs = torch::one_hot(coords, d).to(opts.dtype());
-  const auto x1 = dirs.unsqueeze(1).expand({S, M, d});
-  auto X = torch::cat({x0.reshape({1, S * M, d}), x1.reshape({1, S * M, d}),
-                       torch::zeros({order - 1, S * M, d}, opts)});
-  auto Y = propagate(plan, X);
-  const int64_t p = Y.size(2);
-  auto top = Y[order] * factorial(order);
-  return top.view({S, M, p}).permute({1, 0, 2});
+  // Coefficient stack [1 + k S, M, d]: slab 0 = z (x_0, shared by the directions), slab
+  // 1 + (j-1) S + s = x_j along e_{c_s}: x_1 = e_{c_s}, x_j = 0 for j >= 2.
+  // e_{c_s} as rows [S, d] (a comparison: one_hot would check its input with a host sync).
+  const auto dirs = (coords.unsqueeze(1) == torch::arange(d, coords.options())).to(opts.dtype());
+  auto X = torch::cat({points.detach().unsqueeze(0), dirs.unsqueeze(1).expand({S, M, d}),
+                       torch::zeros({(order - 1) * S, M, d}, opts)});
+  auto Y = propagate(plan, X, S);
+  // d^k f / dx_{c_s}^k = k! y_k: slabs 1 + (k-1) S .. k S  ->  [S, M, p]  ->  [M, S, p]
+  return (Y.slice(0, 1 + (order - 1) * S, 1 + order * S) * factorial(order)).permute({1, 0, 2});
 }
 
 }  // namespace regula::regularizers

@@ -7,14 +7,13 @@
 #include <torch/autograd.h>
 
 #include "regularizers/taylor_kernels.h"
-#include "regularizers/taylor_recurrences.h"
+#include "regularizers/taylor_fused.h"
 
 namespace regula::regularizers::taylor {
 
 namespace {
 
 using detail::kMaxFused;
-using detail::Small;
 
 std::atomic<bool> g_fused_cpu{true};
 
@@ -29,83 +28,83 @@ bool cpu_has_avx2() {
 
 namespace {
 
-bool fusable(const torch::Tensor& X) { return g_fused_cpu && X.device().is_cpu() && X.size(0) <= kMaxFused; }
+bool fusable(const torch::Tensor& X, int K) { return g_fused_cpu && X.device().is_cpu() && K < kMaxFused; }
 
-// Y, H [K+1, E] from X [K+1, E], one element at a time with the recurrences in registers.
-void fused_forward(const torch::Tensor& X, Activation act, const ActivationParams& p, torch::Tensor& Y,
-                   torch::Tensor& H) {
-  if (detail::cpu_has_avx2()) return detail::fused_forward_avx2(X, act, p, Y, H);
-  const int K = static_cast<int>(X.size(0)) - 1;
-  const int64_t E = X.numel() / (K + 1);
+// The fused kernels on CPU stacks [1 + K S, E] (see taylor_fused.h), vectorised when possible.
+void fused_forward(const torch::Tensor& X, int K, int64_t S, Activation act, const ActivationParams& p,
+                   torch::Tensor& Y, torch::Tensor& H) {
+  if (detail::cpu_has_avx2()) return detail::fused_forward_avx2(X, K, S, act, p, Y, H);
+  const int64_t E = X.numel() / X.size(0);
   AT_DISPATCH_FLOATING_TYPES(X.scalar_type(), "taylor_fused_forward", [&] {
-    const scalar_t* xp = X.data_ptr<scalar_t>();
-    scalar_t* yp = Y.data_ptr<scalar_t>();
-    scalar_t* hp = H.data_ptr<scalar_t>();
-    at::parallel_for(0, E, 2048, [&](int64_t begin, int64_t end) {
-      Small<scalar_t> x{}, y{}, h{};
-      for (int64_t e = begin; e < end; ++e) {
-        for (int k = 0; k <= K; ++k) x[k] = xp[k * E + e];
-        detail::Recurrences<scalar_t, Small<scalar_t>>(x, K).run(act, p, y, h);
-        for (int k = 0; k <= K; ++k) {
-          yp[k * E + e] = y[k];
-          hp[k * E + e] = h[k];
-        }
-      }
-    });
+    detail::fused_forward_kernel<scalar_t>(X.data_ptr<scalar_t>(), Y.data_ptr<scalar_t>(), H.data_ptr<scalar_t>(),
+                                           K, S, E, act, p);
   });
 }
 
-// gX_i = \sum_{k >= i} gY_k H_{k-i}, per element.
-void fused_backward(const torch::Tensor& gY, const torch::Tensor& H, torch::Tensor& gX) {
-  if (detail::cpu_has_avx2()) return detail::fused_backward_avx2(gY, H, gX);
-  const int K = static_cast<int>(H.size(0)) - 1;
-  const int64_t E = H.numel() / (K + 1);
+void fused_backward(const torch::Tensor& gY, const torch::Tensor& H, int K, int64_t S, torch::Tensor& gX) {
+  if (detail::cpu_has_avx2()) return detail::fused_backward_avx2(gY, H, K, S, gX);
+  const int64_t E = H.numel() / H.size(0);
   AT_DISPATCH_FLOATING_TYPES(H.scalar_type(), "taylor_fused_backward", [&] {
-    const scalar_t* gyp = gY.data_ptr<scalar_t>();
-    const scalar_t* hp = H.data_ptr<scalar_t>();
-    scalar_t* gxp = gX.data_ptr<scalar_t>();
-    at::parallel_for(0, E, 2048, [&](int64_t begin, int64_t end) {
-      scalar_t gy[kMaxFused], h[kMaxFused];
-      for (int64_t e = begin; e < end; ++e) {
-        for (int k = 0; k <= K; ++k) gy[k] = gyp[k * E + e], h[k] = hp[k * E + e];
-        for (int i = 0; i <= K; ++i) {
-          scalar_t acc = 0;
-          for (int k = i; k <= K; ++k) acc += gy[k] * h[k - i];
-          gxp[i * E + e] = acc;
-        }
-      }
-    });
+    detail::fused_backward_kernel<scalar_t>(gY.data_ptr<scalar_t>(), H.data_ptr<scalar_t>(), gX.data_ptr<scalar_t>(),
+                                            K, S, E);
   });
 }
 
-torch::Tensor tensor_backward(const torch::Tensor& gY, const torch::Tensor& H) {
-  const int64_t K1 = H.size(0);
-  auto gX = gY * H[0];
-  for (int64_t lag = 1; lag < K1; ++lag) {
-    gX.slice(0, 0, K1 - lag).add_(gY.slice(0, lag, K1) * H[lag]);
+// A stack [1 + K S, ...] as K + 1 coefficients of shape [S, ...] (coefficient 0 broadcast).
+std::vector<torch::Tensor> per_direction(const torch::Tensor& X, int K, int64_t S) {
+  std::vector<torch::Tensor> c;
+  std::vector<int64_t> shape = X.sizes().vec();
+  shape[0] = S;
+  c.push_back(X[0].unsqueeze(0).expand(shape));
+  for (int k = 1; k <= K; ++k) c.push_back(X.slice(0, 1 + (k - 1) * S, 1 + k * S));
+  return c;
+}
+
+// Back to one stack: coefficient 0 from direction 0, then every (k, s).
+torch::Tensor stack_back(const std::vector<torch::Tensor>& c) {
+  std::vector<torch::Tensor> parts = {c[0].select(0, 0).unsqueeze(0)};
+  parts.insert(parts.end(), c.begin() + 1, c.end());
+  return torch::cat(parts);
+}
+
+// gx_i^s = \sum_{k>=i} gy_k^s h_{k-i}^s (i >= 1); gx_0 = gy_0 h_0 + \sum_s \sum_{k>=1} gy_k^s h_k^s.
+torch::Tensor tensor_backward(const torch::Tensor& gY, const torch::Tensor& H, int K, int64_t S) {
+  const auto gy = per_direction(gY, K, S), h = per_direction(H, K, S);
+  std::vector<torch::Tensor> gx(K + 1);
+  auto g0 = gY[0] * H[0];
+  for (int k = 1; k <= K; ++k) g0 = g0 + (gy[k] * h[k]).sum(0);
+  gx[0] = g0.unsqueeze(0).expand_as(gy[1 <= K ? 1 : 0]);
+  for (int i = 1; i <= K; ++i) {
+    auto acc = gy[i] * h[0];
+    for (int k = i + 1; k <= K; ++k) acc = acc + gy[k] * h[k - i];
+    gx[i] = acc;
   }
-  return gX;
+  return stack_back(gx);
 }
 
 struct TaylorActivationFunction : public torch::autograd::Function<TaylorActivationFunction> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& X, int64_t act,
-                               double beta, double threshold) {
-    auto [Y, H] = series_stacks(X, static_cast<Activation>(act), ActivationParams{beta, threshold}, fusable(X));
+                               double beta, double threshold, int64_t directions) {
+    auto [Y, H] = series_stacks(X, static_cast<Activation>(act), ActivationParams{beta, threshold},
+                                /*fused=*/g_fused_cpu, directions);
     ctx->save_for_backward({H});
+    ctx->saved_data["directions"] = directions;
     return Y;
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     const auto H = ctx->get_saved_variables()[0];
+    const int64_t S = ctx->saved_data["directions"].toInt();
+    const int K = static_cast<int>((H.size(0) - 1) / S);
     const auto gY = grads[0].contiguous();
     torch::Tensor gX;
-    if (fusable(H)) {
+    if (fusable(H, K)) {
       gX = torch::empty_like(H);
-      fused_backward(gY, H, gX);
+      fused_backward(gY, H, K, S, gX);
     } else {
-      gX = tensor_backward(gY, H);
+      gX = tensor_backward(gY, H, K, S);
     }
-    return {gX, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    return {gX, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -135,20 +134,25 @@ std::pair<Series, Series> apply(Activation act, const Series& x, const Activatio
 }
 
 std::pair<torch::Tensor, torch::Tensor> series_stacks(const torch::Tensor& X, Activation act,
-                                                      const ActivationParams& params, bool fused) {
+                                                      const ActivationParams& params, bool fused, int64_t directions) {
+  const int64_t S = directions;
+  TORCH_CHECK(S >= 1 && (X.size(0) - 1) % S == 0, "a Taylor stack with ", S, " directions needs 1 + K * ", S,
+              " slabs, got ", X.size(0));
+  const int K = static_cast<int>((X.size(0) - 1) / S);
   torch::NoGradGuard no_grad;
-  if (fused && X.device().is_cpu() && X.size(0) <= kMaxFused) {
+  if (fused && fusable(X, K)) {
     const auto Xc = X.contiguous();
     auto Y = torch::empty_like(Xc), H = torch::empty_like(Xc);
-    fused_forward(Xc, act, params, Y, H);
+    fused_forward(Xc, K, S, act, params, Y, H);
     return {Y, H};
   }
-  auto [y, h] = apply(act, X.unbind(0), params);
-  return {torch::stack(y), torch::stack(h)};
+  auto [y, h] = apply(act, per_direction(X, K, S), params);
+  return {stack_back(y), stack_back(h)};
 }
 
-torch::Tensor taylor_activation(const torch::Tensor& X, Activation act, const ActivationParams& params) {
-  return TaylorActivationFunction::apply(X, static_cast<int64_t>(act), params.beta, params.threshold);
+torch::Tensor taylor_activation(const torch::Tensor& X, Activation act, const ActivationParams& params,
+                                int64_t directions) {
+  return TaylorActivationFunction::apply(X, static_cast<int64_t>(act), params.beta, params.threshold, directions);
 }
 
 }  // namespace regula::regularizers::taylor

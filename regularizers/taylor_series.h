@@ -40,13 +40,17 @@ std::string activation_name(Activation act);
 /// y = act(x) and h = act'(x) as series, computed with tensor expressions (any device).
 std::pair<Series, Series> apply(Activation act, const Series& x, const ActivationParams& params = {});
 
-/// Y [K+1, ...] = act(X) for the coefficient stack X [K+1, ...], differentiable (first order).
-torch::Tensor taylor_activation(const torch::Tensor& X, Activation act, const ActivationParams& params = {});
+/// Y = act(X) for a coefficient stack X [1 + K S, ...] of S directions that share coefficient 0:
+/// slab 0 holds x_0, slab 1 + (k-1) S + s holds x_k of direction s (S = 1: the plain stack
+/// [K+1, ...]).  Y has the same layout.  Differentiable (first order).
+torch::Tensor taylor_activation(const torch::Tensor& X, Activation act, const ActivationParams& params = {},
+                                int64_t directions = 1);
 
-/// The stacks (Y, H) for X [K+1, ...] without autograd: `fused` = the per-element CPU kernel
-/// (CPU tensors, K < 16), otherwise tensor expressions.  For tests and benchmarks.
+/// The stacks (Y, H) for X as in taylor_activation, without autograd: `fused` = the per-element
+/// CPU kernels (CPU tensors, K < 16), otherwise tensor expressions.  For tests and benchmarks.
 std::pair<torch::Tensor, torch::Tensor> series_stacks(const torch::Tensor& X, Activation act,
-                                                      const ActivationParams& params, bool fused);
+                                                      const ActivationParams& params, bool fused,
+                                                      int64_t directions = 1);
 
 /// Whether CPU tensors use the fused per-element kernels (default true; tests switch them off to
 /// exercise the tensor-expression path that other devices take).

@@ -176,14 +176,51 @@ const std::vector<taylor::Activation> kActivations = {
     taylor::Activation::kSilu, taylor::Activation::kGelu, taylor::Activation::kRelu};
 
 TEST_F(TaylorKernelTest, FusedCpuKernelEqualsTensorRecurrences) {
-  const auto X = torch::randn({7, 5, 4}, torch::kFloat64) * 2.0;
   const taylor::ActivationParams params{1.5, 2.0};  // softplus threshold inside the sample range
-  for (auto act : kActivations) {
-    const auto [Yf, Hf] = taylor::series_stacks(X, act, params, /*fused=*/true);
-    const auto [Yt, Ht] = taylor::series_stacks(X, act, params, /*fused=*/false);
-    EXPECT_TRUE(torch::allclose(Yf, Yt, 1e-12, 1e-12)) << taylor::activation_name(act);
-    EXPECT_TRUE(torch::allclose(Hf, Ht, 1e-12, 1e-12)) << taylor::activation_name(act);
+  for (int64_t S : {1, 3}) {  // 1 + K S slabs: K = 6 with one direction, K = 4 with three
+    const auto X = torch::randn({S == 1 ? 7 : 13, 5, 4}, torch::kFloat64) * 2.0;
+    for (auto act : kActivations) {
+      const auto [Yf, Hf] = taylor::series_stacks(X, act, params, /*fused=*/true, S);
+      const auto [Yt, Ht] = taylor::series_stacks(X, act, params, /*fused=*/false, S);
+      EXPECT_TRUE(torch::allclose(Yf, Yt, 1e-12, 1e-12)) << taylor::activation_name(act) << " S=" << S;
+      EXPECT_TRUE(torch::allclose(Hf, Ht, 1e-12, 1e-12)) << taylor::activation_name(act) << " S=" << S;
+    }
   }
+}
+
+TEST_F(TaylorKernelTest, SharedCoefficientZeroGradientsMatchSeparateDirections) {
+  // Three directions sharing x_0 must give the gradient of three independent single-direction
+  // stacks whose x_0 gradients are summed, on the fused and on the tensor path.
+  const taylor::ActivationParams params{1.5, 2.0};
+  const int64_t K = 4, S = 3;
+  const auto X = torch::randn({1 + K * S, 6, 2}, torch::kFloat64);
+  const auto W = torch::randn({1 + K * S, 6, 2}, torch::kFloat64);
+  for (bool fused : {true, false}) {
+    taylor::set_fused_cpu_kernels(fused);
+    for (auto act : kActivations) {
+      const auto Xs = X.clone().requires_grad_(true);
+      const auto g_shared = torch::autograd::grad({(taylor::taylor_activation(Xs, act, params, S) * W).sum()}, {Xs})[0];
+      auto g0 = torch::zeros_like(X[0]);
+      for (int64_t s = 0; s < S; ++s) {
+        auto idx = std::vector<torch::Tensor>{X[0].unsqueeze(0)};
+        auto widx = std::vector<torch::Tensor>{s == 0 ? W[0].unsqueeze(0) : torch::zeros_like(W[0]).unsqueeze(0)};
+        for (int64_t k = 1; k <= K; ++k) {
+          idx.push_back(X[1 + (k - 1) * S + s].unsqueeze(0));
+          widx.push_back(W[1 + (k - 1) * S + s].unsqueeze(0));
+        }
+        const auto Xd = torch::cat(idx).requires_grad_(true);
+        const auto y = taylor::apply(act, Xd.unbind(0), params).first;
+        const auto g = torch::autograd::grad({(torch::stack(y) * torch::cat(widx)).sum()}, {Xd})[0];
+        g0 = g0 + g[0];
+        for (int64_t k = 1; k <= K; ++k) {
+          EXPECT_TRUE(torch::allclose(g_shared[1 + (k - 1) * S + s], g[k], 1e-11, 1e-11))
+              << taylor::activation_name(act) << " fused=" << fused << " k=" << k << " s=" << s;
+        }
+      }
+      EXPECT_TRUE(torch::allclose(g_shared[0], g0, 1e-11, 1e-11)) << taylor::activation_name(act) << " fused=" << fused;
+    }
+  }
+  taylor::set_fused_cpu_kernels(true);
 }
 
 TEST_F(TaylorKernelTest, BackwardEqualsAutogradThroughTheRecurrences) {

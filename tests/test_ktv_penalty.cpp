@@ -153,6 +153,9 @@ TEST_F(KTVPenaltyTest, DomainFromDataWithPadding) {
   EXPECT_THROW(flat.setup(model, torch::ones({10, 2}, torch::kFloat64)), DataError);
   KTV no_setup(KTVOptions(1));
   EXPECT_THROW(no_setup.penalty(model), Error);
+  // Inputs with another number of columns than the model takes.
+  KTV wrong_width(KTVOptions(1));
+  EXPECT_THROW(wrong_width.setup(model, torch::rand({10, 3}, torch::kFloat64)), DataError);
 }
 
 void expect_config_error(const std::string& yaml, const std::string& key) {
