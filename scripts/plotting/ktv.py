@@ -60,7 +60,7 @@ def _fits_1d(run_dir, runs):
             ax.set_title(f"order-{k} derivative")
             ax.set_xlabel("x")
             lo, hi = np.nanpercentile(np.array(first.get(f"d{k}_truth", first[f"d{k}_pred"])), [0, 100])
-            span = max(hi - lo, 0.5 * max(abs(lo), abs(hi)), 1.0)
+            span = max(hi - lo, 2.0 * max(abs(lo), abs(hi)), 1.0)
             ax.set_ylim(lo - 1.5 * span, hi + 1.5 * span)
         axes[0][0].legend(fontsize=8)
         paths.append(save(fig, run_dir, "derivatives"))
