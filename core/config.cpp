@@ -242,6 +242,14 @@ void Section::record(const std::string& key, const YAML::Node& value) {
   parent[key] = value;
 }
 
+Section::Shape Section::shape(const std::string& key) const {
+  const auto node = input(key);
+  if (!node.IsDefined() || node.IsNull()) return Shape::kAbsent;
+  if (node.IsScalar()) return Shape::kScalar;
+  if (node.IsMap()) return Shape::kMap;
+  return node.size() > 0 && node[0].IsSequence() ? Shape::kNestedList : Shape::kList;
+}
+
 Section Section::section(const std::string& key) {
   state_->remember(prefix_, key);
   state_->sections.insert(path(key));

@@ -62,6 +62,10 @@ class Section {
   std::optional<T> optional(const std::string& key);
   /// Whether the key is given in the input.
   bool has(const std::string& key) const;
+  /// The shape of the value given for `key`, for options that accept several
+  /// forms (e.g. `domain: data | [lo, hi] | [[lo, hi], ...]`).
+  enum class Shape { kAbsent, kScalar, kList, kNestedList, kMap };
+  Shape shape(const std::string& key) const;
   /// A nested section (present or not: absent sections read their defaults).
   Section section(const std::string& key);
   /// Throws a ConfigError naming `key`, its value and `what_is_valid` unless `ok`.

@@ -59,36 +59,30 @@ KTVOptions ktv_options(core::Section& s) {
   s.check(o.samples() >= 1, "samples", "must be an integer >= 1");
   // domain: "data" | [lo, hi] | [[lo_1, hi_1], ..., [lo_d, hi_d]]
   const char* domain_forms = "must be 'data', [lo, hi] (every coordinate) or [[lo_1, hi_1], ..., [lo_d, hi_d]] with lo < hi";
-  bool from_data = true;
-  if (s.has("domain")) {
-    try {
-      const auto text = s.get<std::string>("domain", "data");
-      s.check(text == "data", "domain", domain_forms);
-    } catch (const ConfigError& string_error) {
-      if (s.has("domain") && std::string(string_error.what()).find("must be a string") == std::string::npos) throw;
-      std::vector<double> lo, hi;
-      try {
-        const auto flat = s.get<std::vector<double>>("domain", {});
-        s.check(flat.size() == 2, "domain", domain_forms);
-        lo = {flat[0]};
-        hi = {flat[1]};
-      } catch (const ConfigError& flat_error) {
-        if (std::string(flat_error.what()).find("must be a list of numbers") == std::string::npos) throw;
-        const auto rows = s.get<std::vector<std::vector<double>>>("domain", {});
-        for (const auto& row : rows) {
-          s.check(row.size() == 2, "domain", domain_forms);
-          lo.push_back(row[0]);
-          hi.push_back(row[1]);
-        }
-      }
-      bool ok = !lo.empty();
-      for (std::size_t j = 0; j < lo.size(); ++j) ok = ok && std::isfinite(lo[j]) && std::isfinite(hi[j]) && lo[j] < hi[j];
-      s.check(ok, "domain", domain_forms);
-      o.domain(lo, hi);
-      from_data = false;
-    }
+  using Shape = core::Section::Shape;
+  const Shape domain_shape = s.shape("domain");
+  const bool from_data = domain_shape == Shape::kAbsent || domain_shape == Shape::kScalar;
+  if (from_data) {
+    s.check(s.get<std::string>("domain", "data") == "data", "domain", domain_forms);
   } else {
-    s.get<std::string>("domain", "data");  // record the default
+    std::vector<double> lo, hi;
+    if (domain_shape == Shape::kList) {
+      const auto flat = s.get<std::vector<double>>("domain", {});
+      s.check(flat.size() == 2, "domain", domain_forms);
+      lo = {flat[0]};
+      hi = {flat[1]};
+    } else {
+      s.check(domain_shape == Shape::kNestedList, "domain", domain_forms);
+      for (const auto& row : s.get<std::vector<std::vector<double>>>("domain", {})) {
+        s.check(row.size() == 2, "domain", domain_forms);
+        lo.push_back(row[0]);
+        hi.push_back(row[1]);
+      }
+    }
+    bool ok = !lo.empty();
+    for (std::size_t j = 0; j < lo.size(); ++j) ok = ok && std::isfinite(lo[j]) && std::isfinite(hi[j]) && lo[j] < hi[j];
+    s.check(ok, "domain", domain_forms);
+    o.domain(lo, hi);
   }
   o.padding(s.get<double>("padding", 0.0));
   s.check(o.padding() >= 0.0, "padding", "must be a number >= 0 (a fraction of each side's length)");

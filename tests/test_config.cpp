@@ -144,3 +144,15 @@ TEST(Config, EditDistance) {
   EXPECT_EQ(regula::core::edit_distance("", "abc"), 3u);
   EXPECT_EQ(regula::core::edit_distance("eta", "eta"), 0u);
 }
+
+TEST(Config, ShapeTellsTheFormOfAValue) {
+  using Shape = regula::core::Section::Shape;
+  auto cfg = Config::from_string("a: data\nb: [0, 1]\nc: [[0, 1], [2, 3]]\nd: {x: 1}\ne: ~\n", "t");
+  auto root = cfg.root();
+  EXPECT_EQ(root.shape("a"), Shape::kScalar);
+  EXPECT_EQ(root.shape("b"), Shape::kList);
+  EXPECT_EQ(root.shape("c"), Shape::kNestedList);
+  EXPECT_EQ(root.shape("d"), Shape::kMap);
+  EXPECT_EQ(root.shape("e"), Shape::kAbsent);
+  EXPECT_EQ(root.shape("missing"), Shape::kAbsent);
+}

@@ -93,7 +93,9 @@ TEST_F(SparseModel, StepEqualsGradientDescentOnTheLossViaAutograd) {
       const auto l = trainers::gd_step(u, v, X, y, single_params(eta, depth, n, positive));
       EXPECT_NEAR(l.item<double>(), loss.item<double>(), 1e-12);
       EXPECT_TRUE(torch::allclose(u, u_expect, 1e-12, 1e-12)) << "depth " << depth;
-      if (!positive) EXPECT_TRUE(torch::allclose(v, m->v.detach() - eta * grads[1], 1e-12, 1e-12)) << "depth " << depth;
+      if (!positive) {
+        EXPECT_TRUE(torch::allclose(v, m->v.detach() - eta * grads[1], 1e-12, 1e-12)) << "depth " << depth;
+      }
     }
   }
 }
