@@ -9,6 +9,8 @@
 namespace regula::trainers {
 
 struct CapturedStep::Impl {
+  Impl(std::function<void()> step_fn, torch::Device dev, bool capture_on, int warmup_runs)
+      : step(std::move(step_fn)), device(dev), capture(capture_on), warmup(warmup_runs) {}
   std::function<void()> step;
   torch::Device device;
   bool capture;
@@ -20,7 +22,7 @@ struct CapturedStep::Impl {
 };
 
 CapturedStep::CapturedStep(std::function<void()> step, torch::Device device, bool capture, int warmup)
-    : impl_(std::make_unique<Impl>(Impl{std::move(step), device, capture && device.is_cuda() && supported(), warmup})) {}
+    : impl_(std::make_unique<Impl>(std::move(step), device, capture && device.is_cuda() && supported(), warmup)) {}
 
 CapturedStep::~CapturedStep() = default;
 
