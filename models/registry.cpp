@@ -1,13 +1,11 @@
 #include "models/registry.h"
 
-#include <map>
-#include <mutex>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/errors.h"
 #include "core/logging.h"
+#include "core/registry.h"
 #include "models/mlp.h"
 
 namespace regula::models {
@@ -39,40 +37,20 @@ Model make_mlp(core::Section s, int64_t input_dim, int64_t output_dim) {
   return as_model(mlp);
 }
 
-struct Registry {
-  std::mutex mutex;
-  std::map<std::string, ModelFactory> factories{{"mlp", make_mlp}};
-};
-Registry& registry() {
-  static Registry r;
+core::Registry<ModelFactory>& registry() {
+  static core::Registry<ModelFactory> r({{"mlp", make_mlp}});
   return r;
 }
 
 }  // namespace
 
-void register_model(const std::string& kind, ModelFactory factory) {
-  auto& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  r.factories[kind] = std::move(factory);
-}
+void register_model(const std::string& kind, ModelFactory factory) { registry().add(kind, std::move(factory)); }
 
-std::vector<std::string> registered_models() {
-  auto& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  std::vector<std::string> kinds;
-  for (const auto& [k, f] : r.factories) kinds.push_back(k);
-  return kinds;
-}
+std::vector<std::string> registered_models() { return registry().kinds(); }
 
 Model make_model(core::Section section, int64_t input_dim, int64_t output_dim) {
   const auto kind = section.get<std::string>("kind", "mlp");
-  ModelFactory factory;
-  {
-    auto& r = registry();
-    std::lock_guard<std::mutex> lock(r.mutex);
-    const auto it = r.factories.find(kind);
-    if (it != r.factories.end()) factory = it->second;
-  }
+  const ModelFactory factory = registry().find(kind);
   if (!factory) {
     throw ConfigError(fmt::format("{}: unknown model kind '{}': registered kinds are {} (register your own with "
                                   "REGULA_REGISTER_MODEL, see examples/custom_model.cpp)",
