@@ -34,6 +34,19 @@ struct Twins {
   void backward(torch::nn::Linear& m) { (m->forward(x) - y).pow(2).mean().backward(); }
 };
 
+// `steps` identical training steps of both twins, each with its own optimizer.
+template <class Ref, class Ours>
+void train_both(Twins& t, Ref& ref, Ours& ours, int steps) {
+  for (int step = 0; step < steps; ++step) {
+    ref.zero_grad();
+    t.backward(t.a);
+    ref.step();
+    ours.zero_grad();
+    t.backward(t.b);
+    ours.step();
+  }
+}
+
 void expect_same(const std::vector<torch::Tensor>& p, const std::vector<torch::Tensor>& q, double tol) {
   ASSERT_EQ(p.size(), q.size());
   for (std::size_t i = 0; i < p.size(); ++i) {
@@ -47,18 +60,11 @@ TEST(GraphSafeAdam, MatchesLibTorchAdamIncludingLrChanges) {
   Twins t;
   torch::optim::Adam ref(t.a->parameters(), torch::optim::AdamOptions(0.05).weight_decay(0.01));
   GraphSafeAdam ours(t.b->parameters(), GraphSafeAdamOptions(0.05).weight_decay(0.01));
-  for (int step = 0; step < 30; ++step) {
-    if (step == 15) {  // a schedule changes the learning rate mid-run
-      static_cast<torch::optim::AdamOptions&>(ref.param_groups()[0].options()).lr(0.01);
-      ours.set_lr(0.01);
-    }
-    ref.zero_grad();
-    t.backward(t.a);
-    ref.step();
-    ours.zero_grad();
-    t.backward(t.b);
-    ours.step();
-  }
+  train_both(t, ref, ours, 15);
+  // A schedule changes the learning rate mid-run.
+  static_cast<torch::optim::AdamOptions&>(ref.param_groups()[0].options()).lr(0.01);
+  ours.set_lr(0.01);
+  train_both(t, ref, ours, 15);
   expect_same(t.a->parameters(), t.b->parameters(), 1e-12);
   EXPECT_EQ(ours.step_count().item<double>(), 30.0);
 }
@@ -67,14 +73,7 @@ TEST(GraphSafeSGD, MatchesLibTorchSGDWithMomentum) {
   Twins t;
   torch::optim::SGD ref(t.a->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9).weight_decay(1e-3));
   GraphSafeSGD ours(t.b->parameters(), GraphSafeSGDOptions(0.1).momentum(0.9).weight_decay(1e-3));
-  for (int step = 0; step < 25; ++step) {
-    ref.zero_grad();
-    t.backward(t.a);
-    ref.step();
-    ours.zero_grad();
-    t.backward(t.b);
-    ours.step();
-  }
+  train_both(t, ref, ours, 25);
   expect_same(t.a->parameters(), t.b->parameters(), 1e-12);
 }
 

@@ -15,15 +15,15 @@ torch::Tensor min_norm_least_squares(const torch::Tensor& X, const torch::Tensor
 namespace {
 
 double lipschitz(const torch::Tensor& X) {
+  // Power iteration on X^T X, entirely on the device; one host read at the end.
   auto v = torch::ones({X.size(1)}, X.options()) / std::sqrt(static_cast<double>(X.size(1)));
-  double s2 = 0;
+  torch::Tensor s2;
   for (int i = 0; i < 100; ++i) {
-    auto z = X.t().mv(X.mv(v));
-    s2 = z.norm().item<double>();
-    if (s2 == 0) break;
-    v = z / s2;
+    const auto z = X.t().mv(X.mv(v));
+    s2 = z.norm();
+    v = z / s2.clamp_min(1e-300);
   }
-  return 2.0 * s2 * 1.01 / static_cast<double>(X.size(0));  // 1% margin over the estimate
+  return 2.0 * s2.item<double>() * 1.01 / static_cast<double>(X.size(0));  // 1% margin over the estimate
 }
 
 }  // namespace
