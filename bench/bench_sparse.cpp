@@ -22,20 +22,27 @@ using Clock = std::chrono::steady_clock;
 namespace {
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-int arg(int argc, char** argv, const std::string& name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i) if (name == argv[i]) return std::atoi(argv[i + 1]);
+const char* arg_text(int argc, char** argv, const std::string& name, const char* fallback) {
+  for (int i = 1; i + 1 < argc; ++i) if (name == argv[i]) return argv[i + 1];
   return fallback;
+}
+int arg(int argc, char** argv, const std::string& name, int fallback) {
+  const char* text = arg_text(argc, argv, name, nullptr);
+  return text ? std::atoi(text) : fallback;
 }
 }  // namespace
 
 int main(int argc, char** argv) {
   const int single_iters = arg(argc, argv, "--single-iters", 200);
   const int sweep_steps = arg(argc, argv, "--sweep-steps", 300);
+  // --parts single,batched,sequential (default all): time only some parts, e.g. under a profiler.
+  const std::string parts = arg_text(argc, argv, "--parts", "single,batched,sequential");
+  const auto wanted = [&](const char* part) { return parts.find(part) != std::string::npos; };
   trainers::flush_denormals();
   std::printf("threads %d\n", at::get_num_threads());
 
   // 1. One problem, n = 500, d = 10000, float64 (the NumPy convention).
-  {
+  if (wanted("single")) {
     const auto pr = core::make_synthetic(core::SyntheticOptions(500, 10000, 5).seed(0)).to(torch::kCPU, torch::kDouble);
     const auto o = torch::TensorOptions().dtype(torch::kDouble);
     trainers::GDParams p;
@@ -59,7 +66,7 @@ int main(int argc, char** argv) {
   for (int64_t N : {2, 3, 4, 5})
     for (double w0 : {1e-5, 1e-4}) configs.push_back({N, std::pow(w0, 1.0 / double(N)), 1e-2});
   const auto opts = trainers::BatchedGDOptions().max_steps(sweep_steps).log_every(sweep_steps);
-  {
+  if (wanted("batched")) {
     const auto pb = trainers::stack_problems(problems, torch::kCPU, torch::kFloat);
     trainers::run_batched_gd(pb, configs, trainers::BatchedGDOptions().max_steps(5).log_every(5));
     const auto t0 = Clock::now();
@@ -67,7 +74,7 @@ int main(int argc, char** argv) {
     const double s = seconds_since(t0);
     std::printf("batched_cps %.3f\nbatched_best_error_mean %.6g\n", 256 / s, res.best_error.mean().item<double>());
   }
-  {
+  if (wanted("sequential")) {
     std::vector<trainers::BatchedProblems> one;
     for (const auto& p : problems) one.push_back(trainers::stack_problems({p}, torch::kCPU, torch::kFloat));
     const auto t0 = Clock::now();
