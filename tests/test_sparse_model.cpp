@@ -101,18 +101,24 @@ TEST_F(SparseModel, StepEqualsGradientDescentOnTheLossViaAutograd) {
 }
 
 TEST_F(SparseModel, BatchedSweepEqualsPerProblemRuns) {
-  // Two problems of different n (padding) x three parameter sets, against single runs.
+  // Two problems of different n (padding) x four parameter sets (depth 7: the fused pass's
+  // runtime-exponent path), against single runs; the fused CPU pass and the tensor ops, both
+  // models.
+  for (const bool fused : {true, false})
+    for (const bool positive : {false, true}) {
+      SCOPED_TRACE(testing::Message() << "fused " << fused << " positive " << positive);
   std::vector<core::SparseProblem> problems{
       core::make_synthetic(core::SyntheticOptions(30, 40, 3).sigma(0.1).n_val(5).seed(1)),
       core::make_synthetic(core::SyntheticOptions(18, 40, 3).support_values({1, 2}).sigma(0.1).n_val(8).seed(2))};
-  const std::vector<trainers::GDConfig> configs{{2, 1e-2, 0.01}, {3, 0.05, 0.02}, {1, 1e-3, 0.005}};
+  const std::vector<trainers::GDConfig> configs{{2, 1e-2, 0.01}, {3, 0.05, 0.02}, {1, 1e-3, 0.005}, {7, 0.3, 0.01}};
   const auto pb = trainers::stack_problems(problems, torch::kCPU, torch::kDouble);
-  const auto res = trainers::run_batched_gd(pb, configs, trainers::BatchedGDOptions().max_steps(200).log_every(20));
+  const auto res = trainers::run_batched_gd(
+      pb, configs, trainers::BatchedGDOptions().max_steps(200).log_every(20).fused(fused).positive(positive));
   ASSERT_EQ(res.steps.size(), 11u);
   for (std::size_t p = 0; p < problems.size(); ++p) {
     for (std::size_t c = 0; c < configs.size(); ++c) {
       auto u = torch::full({40}, configs[c].alpha, kF64), v = u.clone();
-      const auto params = single_params(configs[c].eta, configs[c].depth, problems[p].n());
+      const auto params = single_params(configs[c].eta, configs[c].depth, problems[p].n(), positive);
       double best = INFINITY;
       for (int64_t t = 0; t <= 200; ++t) {
         const auto w = trainers::diagonal_weight(u, v, params);
@@ -130,6 +136,7 @@ TEST_F(SparseModel, BatchedSweepEqualsPerProblemRuns) {
       EXPECT_NEAR(res.best_error[int64_t(p)][int64_t(c)].item<double>(), best, 1e-10 * (1 + best));
     }
   }
+    }
 }
 
 TEST_F(SparseModel, DivergenceIsReportedWithAFix) {

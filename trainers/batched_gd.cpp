@@ -9,6 +9,7 @@
 
 #include "core/errors.h"
 #include "trainers/diagonal_gd.h"
+#include "trainers/gd_kernels.h"
 
 namespace regula::trainers {
 namespace {
@@ -48,6 +49,7 @@ BatchedProblems stack_problems(const std::vector<core::SparseProblem>& problems,
   const auto to = [&](const torch::Tensor& t) { return t.to(device, dtype).contiguous(); };
   BatchedProblems b;
   b.X = to(torch::stack(X));
+  b.Xt = b.X.transpose(1, 2).contiguous();
   b.y = to(torch::stack(y).unsqueeze(1));
   b.inv_n = to(torch::stack(inv_n).view({-1, 1, 1}));
   if (m_max > 0) {
@@ -71,6 +73,7 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
   const int64_t P = pb.problems(), C = static_cast<int64_t>(configs.size()), d = pb.dim();
   const auto opts = pb.X.options();
   std::vector<double> eta_h, depth_h, alpha_h;
+  std::vector<int64_t> depths;
   for (const auto& c : configs) {
     if (c.depth < 1 || !(c.alpha > 0) || !(c.eta > 0)) {
       throw ConfigError(fmt::format("configuration N = {}, alpha = {}, eta = {} is not valid: need N >= 1, alpha > 0, eta > 0",
@@ -78,6 +81,7 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
     }
     eta_h.push_back(c.eta);
     depth_h.push_back(static_cast<double>(c.depth));
+    depths.push_back(c.depth);
     alpha_h.push_back(c.alpha);
   }
   const auto col = [&](const std::vector<double>& v) { return torch::tensor(v, torch::kDouble).to(opts).view({1, C, 1}); };
@@ -162,10 +166,18 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
     }
   };
 
+  // CPU: the products into reused buffers and one fused elementwise pass that also keeps
+  // w = u^N - v^N current; elsewhere gd_step's tensor ops, w recomputed when logged.
+  const bool fused = o.fused() && pb.X.device().is_cpu();
+  torch::Tensor w, r, g;
+  if (fused) {
+    r = torch::empty({P, C, pb.X.size(1)}, opts);
+    g = torch::empty({P, C, d}, opts);
+  }
   for (int64_t t = 0; t <= o.max_steps(); ++t) {
     if (t % o.log_every() == 0 || t == o.max_steps()) {
-      const auto w = diagonal_weight(u, v, p);
-      const auto train = (torch::matmul(w, pb.X.transpose(-1, -2)) - pb.y).square().sum(-1) * pb.inv_n.squeeze(-1);
+      w = diagonal_weight(u, v, p);
+      const auto train = (torch::matmul(w, pb.Xt) - pb.y).square().sum(-1) * pb.inv_n.squeeze(-1);
       if (!loss0.defined()) loss0 = train.clamp_min(1e-30);
       const auto bad = train.isfinite().logical_not().logical_or(train > loss0 * o.divergence_factor());
       const auto newly = bad.logical_and(diverged.logical_not());
@@ -198,10 +210,18 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
         if (v.defined()) v = torch::where(m3, alpha.expand_as(v), v);
         p.eta = p.eta.masked_fill(m3, 0);
         p.step_scale = p.step_scale.masked_fill(m3, 0);
+        w = diagonal_weight(u, v, p);
       }
       if (static_cast<int64_t>(pending.size()) >= o.flush_every()) flush();
     }
-    if (t < o.max_steps()) gd_step(u, v, pb.X, pb.y, p);
+    if (t == o.max_steps()) break;
+    if (fused) {
+      at::bmm_out(r, w, pb.Xt).sub_(pb.y);
+      at::bmm_out(g, r, pb.X);
+      fused_descent(u, v, w, g, p.step_scale, depths);
+    } else {
+      gd_step(u, v, pb.X, pb.y, p);
+    }
   }
   flush();
   res.best_w = best_w;

@@ -26,6 +26,7 @@ namespace regula::trainers {
 /// Problems stacked for the batched engine.
 struct BatchedProblems {
   torch::Tensor X, y, inv_n;              ///< [P, n_max, d], [P, 1, n_max], [P, 1, 1]
+  torch::Tensor Xt;                       ///< X^T [P, d, n_max], contiguous (the faster layout for w X^T)
   torch::Tensor X_val, y_val, inv_n_val;  ///< same for validation; undefined when no problem has any
   torch::Tensor w_star, support;          ///< [P, 1, d] ground truth and its support mask (bool)
   int64_t problems() const { return X.size(0); }
@@ -57,6 +58,9 @@ struct BatchedGDOptions {
   REGULA_ARG(double, divergence_factor) = 1e6;
   /// Throw DivergenceError instead of marking and freezing diverged runs.
   REGULA_ARG(bool, throw_on_divergence) = false;
+  /// On CPU, do the elementwise half of each step in one fused pass (gd_kernels.h); false:
+  /// tensor ops, as on other devices (for tests and comparisons).
+  REGULA_ARG(bool, fused) = true;
   /// Log the paths of up to this many support coordinates of problem 0.
   REGULA_ARG(int64_t, path_coords) = 0;
 };
