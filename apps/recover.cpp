@@ -121,7 +121,8 @@ void run_recover(const RunArgs& args, const std::string& defaults, const std::st
   auto bl = root.section("baselines");
   const bool do_min_norm = bl.get<bool>("min_norm", true), do_lasso = bl.get<bool>("lasso", true);
   const auto lasso_opts = trainers::LassoOptions().lambdas(bl.get<int64_t>("lasso_lambdas", 30))
-                              .iterations(bl.get<int64_t>("lasso_iterations", 500));
+                              .iterations(bl.get<int64_t>("lasso_iterations", 500))
+                              .nonnegative(grid.positive);
   const auto bl_reps = std::min(replicates, bl.get<int64_t>("replicates", 10));
   const auto path_coords = root.section("log").get<int64_t>("path_coords", 10);
   config.finish();

@@ -1,5 +1,6 @@
 #include "trainers/baselines.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -29,7 +30,7 @@ double lipschitz(const torch::Tensor& X) {
 }  // namespace
 
 torch::Tensor lasso_path(const torch::Tensor& X, const torch::Tensor& y, const torch::Tensor& lambdas,
-                         int64_t iterations) {
+                         int64_t iterations, bool nonnegative) {
   torch::NoGradGuard no_grad;
   const double lip = lipschitz(X);
   const int64_t L = lambdas.size(0), d = X.size(1);
@@ -40,7 +41,7 @@ torch::Tensor lasso_path(const torch::Tensor& X, const torch::Tensor& y, const t
   for (int64_t k = 0; k < iterations; ++k) {
     const auto grad = (z.matmul(X.t()) - y).matmul(X) * scale;  // [L, d]
     const auto a = z - grad / lip;
-    const auto w_next = a.sign() * (a.abs() - thr).clamp_min(0);
+    const auto w_next = nonnegative ? (a - thr).clamp_min(0) : a.sign() * (a.abs() - thr).clamp_min(0);
     const double t_next = 0.5 * (1.0 + std::sqrt(1.0 + 4.0 * t * t));
     z = w_next + (w_next - w) * ((t - 1.0) / t_next);
     w = w_next;
@@ -55,10 +56,12 @@ LassoResult lasso_validated(const core::SparseProblem& pr, const LassoOptions& o
                                   o.lambdas(), o.min_ratio(), o.iterations()));
   }
   torch::NoGradGuard no_grad;
-  const double lmax = (pr.X.t().mv(pr.y) * (2.0 / static_cast<double>(pr.n()))).abs().max().item<double>();
+  // Smallest \lambda with w = 0 the solution (only positive correlations matter when w >= 0).
+  const auto corr = pr.X.t().mv(pr.y) * (2.0 / static_cast<double>(pr.n()));
+  const double lmax = std::max((o.nonnegative() ? corr : corr.abs()).max().item<double>(), 1e-12);
   const auto lambdas = torch::logspace(std::log10(lmax), std::log10(lmax * o.min_ratio()), o.lambdas(), 10.0,
                                        pr.X.options());
-  const auto W = lasso_path(pr.X, pr.y, lambdas, o.iterations());
+  const auto W = lasso_path(pr.X, pr.y, lambdas, o.iterations(), o.nonnegative());
   LassoResult r;
   int64_t pick = -1;
   if (pr.n_val() > 0) {
@@ -68,7 +71,7 @@ LassoResult lasso_validated(const core::SparseProblem& pr, const LassoOptions& o
     pick = (W - pr.w_star).square().sum(1).argmin().item<int64_t>();
     r.selected_by = "oracle";
   } else {
-    r.w = lasso_path(pr.X, pr.y, torch::full({1}, lmax / 100, pr.X.options()), o.iterations())[0];
+    r.w = lasso_path(pr.X, pr.y, torch::full({1}, lmax / 100, pr.X.options()), o.iterations(), o.nonnegative())[0];
     r.lambda = lmax / 100;
     r.selected_by = "fixed";
     return r;

@@ -24,12 +24,15 @@ struct LassoOptions {
   REGULA_ARG(double, min_ratio) = 1e-3;
   /// FISTA iterations (all \lambda advance together as one batch).
   REGULA_ARG(int64_t, iterations) = 1000;
+  /// Constrain w >= 0 (the baseline for the positive model w = u^N, e.g. images).
+  REGULA_ARG(bool, nonnegative) = false;
 };
 
 /// FISTA for every \lambda at once: returns [L, d].  Step 1/Lip with
-/// Lip = 2 \sigma_max(X)^2 / n (power iteration).
+/// Lip = 2 \sigma_max(X)^2 / n (power iteration).  `nonnegative`: the proximal step of
+/// \lambda ||w||_1 + [w >= 0], i.e. max(a - \lambda / Lip, 0) instead of soft-thresholding.
 torch::Tensor lasso_path(const torch::Tensor& X, const torch::Tensor& y, const torch::Tensor& lambdas,
-                         int64_t iterations);
+                         int64_t iterations, bool nonnegative = false);
 
 /// The chosen Lasso solution.
 struct LassoResult {
