@@ -1,6 +1,11 @@
 #include "apps/common.h"
 
+#include <filesystem>
+
+#include <fmt/format.h>
+
 #include "core/device.h"
+#include "core/errors.h"
 #include "core/logging.h"
 
 namespace regula::apps {
@@ -11,7 +16,26 @@ void add_run_options(CLI::App* cmd, RunArgs& args) {
   cmd->add_option("overrides", args.overrides, "config overrides as dotted.key=value, e.g. train.eta=1e-3");
 }
 
+void add_resume_option(CLI::App* cmd, RunArgs& args) {
+  cmd->add_option("--resume", args.resume_dir,
+                  "continue an interrupted run directory from its checkpoint (key=value overrides still apply, "
+                  "e.g. a larger train.max_steps)");
+}
+
 core::Config load_config(const RunArgs& args, const std::string& embedded_defaults, const std::string& command) {
+  if (!args.resume_dir.empty()) {
+    if (!args.config_path.empty()) {
+      throw ConfigError("--resume continues a run with its own config.resolved.yaml: drop --config");
+    }
+    const auto resolved = core::RunDir::open(args.resume_dir).file("config.resolved.yaml");
+    if (!std::filesystem::exists(resolved)) {
+      throw ConfigError(fmt::format("'{}' has no config.resolved.yaml: pass a run directory of `regula {}`",
+                                    args.resume_dir, command));
+    }
+    core::Config config = core::Config::from_file(resolved.string());
+    config.apply_overrides(args.overrides);
+    return config;
+  }
   core::Config config = args.config_path.empty()
                             ? core::Config::from_string(embedded_defaults, "<" + command + " defaults>")
                             : core::Config::from_file(args.config_path);
@@ -30,10 +54,21 @@ torch::Device setup_device_and_seed(core::Section root) {
 }
 
 core::RunDir create_run_dir(const RunArgs& args, const std::string& name, const core::Config& config) {
+  if (!args.resume_dir.empty()) {
+    // The run's config stays as it was until record_resumed_config: a refused resumption
+    // (other data, max_steps below the checkpoint) must not rewrite it.
+    core::RunDir dir = core::RunDir::open(args.resume_dir);
+    core::log_info("resuming run directory: {}", dir.path().string());
+    return dir;
+  }
   core::RunDir dir = core::RunDir::create(args.runs_root, name);
   dir.write_config(config.resolved_yaml());
   core::log_info("run directory: {}", dir.path().string());
   return dir;
+}
+
+void record_resumed_config(const RunArgs& args, const core::RunDir& dir, const core::Config& config) {
+  if (!args.resume_dir.empty()) dir.write_config(config.resolved_yaml());
 }
 
 }  // namespace regula::apps

@@ -45,6 +45,7 @@ train:
   max_steps: 3000
   log_every: 10
   divergence_factor: 1.0e6
+  checkpoint_every: 1000 # steps between checkpoints (0: none); continue with --resume <run dir>
   early_stopping:
     enabled: true
     patience: 30
@@ -149,8 +150,8 @@ void run_recover(const RunArgs& args, const std::string& defaults, const std::st
     const auto t0 = std::chrono::steady_clock::now();
     const auto res = trainers::run_batched_gd(
         batched, configs,
-        trainers::BatchedGDOptions().max_steps(max_steps).log_every(log_every).positive(positive)
-            .divergence_factor(div_factor).throw_on_divergence(true).path_coords(path_coords));
+        grid.batched_options(dir, !args.resume_dir.empty()).throw_on_divergence(true).path_coords(path_coords));
+    record_resumed_config(args, dir, config);
     core::log_info("{} runs x {} steps in {:.2f} s", res.problems * res.configs, max_steps,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     core::CsvWriter curves(dir.file("curves.csv"), {"depth", "step", "median_log2_error", "q25_log2_error",
@@ -333,6 +334,7 @@ void add_recover_command(CLI::App& app) {
   auto args = std::make_shared<RunArgs>();
   auto mnist_dir = std::make_shared<std::string>();
   add_run_options(cmd, *args);
+  add_resume_option(cmd, *args);
   cmd->add_option("--mnist-dir", *mnist_dir, "folder with MNIST IDX files (raw or .gz): sets data.source=mnist");
   cmd->callback([args, mnist_dir] {
     RunArgs a = *args;

@@ -103,6 +103,8 @@ SparseGrid read_grid(core::Section root, bool scale_list) {
   train.check(g.log_every >= 1, "log_every", "must be >= 1");
   g.divergence_factor = train.get<double>("divergence_factor", g.divergence_factor);
   train.check(g.divergence_factor > 1, "divergence_factor", "must be > 1");
+  g.checkpoint_every = train.get<int64_t>("checkpoint_every", g.checkpoint_every);
+  train.check(g.checkpoint_every >= 0, "checkpoint_every", "must be >= 0 (0: no checkpoints)");
   return g;
 }
 
@@ -167,6 +169,17 @@ void print_table(const std::string& title, const std::vector<std::string>& heade
   line(rule);
   for (const auto& r : rows) line(r);
   std::fflush(stdout);
+}
+
+trainers::BatchedGDOptions SparseGrid::batched_options(const core::RunDir& dir, bool resume) const {
+  return trainers::BatchedGDOptions()
+      .max_steps(max_steps)
+      .log_every(log_every)
+      .positive(positive)
+      .divergence_factor(divergence_factor)
+      .checkpoint_every(checkpoint_every)
+      .checkpoint_path((dir.checkpoints() / "batched_gd.pt").string())
+      .resume(resume);
 }
 
 }  // namespace regula::apps

@@ -9,7 +9,9 @@
 
 #include "apps/common.h"
 #include "core/config.h"
+#include "core/run_dir.h"
 #include "core/sparse_data.h"
+#include "trainers/batched_gd.h"
 
 namespace regula::apps {
 
@@ -37,7 +39,7 @@ std::vector<double> read_numbers(core::Section s, const std::string& key, const 
 
 /// The `model` section and the shared keys of `train`: depths, w0 (or alpha;
 /// one value, or a list when `scale_list`), positive, eta (one or a list),
-/// max_steps, log_every, divergence_factor.
+/// max_steps, log_every, divergence_factor, checkpoint_every.
 struct SparseGrid {
   std::vector<int64_t> depths;
   std::vector<double> w0;      ///< one per scale (alpha = w0^{1/N}), or alphas when given as alpha
@@ -46,7 +48,11 @@ struct SparseGrid {
   std::vector<double> eta;     ///< per depth (recover) or a grid axis (sweep)
   int64_t max_steps = 3000, log_every = 10;
   double divergence_factor = 1e6;
+  int64_t checkpoint_every = 1000;  ///< steps between checkpoints of the batched run (0: none)
   double alpha(std::size_t scale, int64_t depth) const;
+  /// Options of the batched engine for this grid, checkpointing into `dir` (and continuing
+  /// from its checkpoint when `resume`).
+  trainers::BatchedGDOptions batched_options(const core::RunDir& dir, bool resume) const;
   double w0_of(std::size_t scale, int64_t depth) const;
 };
 SparseGrid read_grid(core::Section root, bool scale_list);

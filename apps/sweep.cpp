@@ -44,6 +44,7 @@ train:
   max_steps: 3000
   log_every: 10
   divergence_factor: 1.0e6
+  checkpoint_every: 1000 # steps between checkpoints (0: none); continue with --resume <run dir>
 windows:
   coord_tol: 0.1
   off_threshold: -1
@@ -101,9 +102,8 @@ void run_sweep(const RunArgs& args, const std::string& defaults, const std::stri
   core::log_info("sweep: {} problems (n in {} x {} seeds) x {} parameter sets = {} runs, {} steps, one batched computation",
                  batched.problems(), ns.size(), seeds, configs.size(), total, grid.max_steps);
   const auto t0 = std::chrono::steady_clock::now();
-  const auto res = trainers::run_batched_gd(batched, configs,
-                                            trainers::BatchedGDOptions().max_steps(grid.max_steps).log_every(grid.log_every)
-                                                .positive(grid.positive).divergence_factor(grid.divergence_factor));
+  const auto res = trainers::run_batched_gd(batched, configs, grid.batched_options(dir, !args.resume_dir.empty()));
+  record_resumed_config(args, dir, config);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   core::log_info("{} runs in {:.2f} s ({:.1f} runs/s)", total, secs, total / secs);
 
@@ -170,6 +170,7 @@ void add_sweep_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("sweep", "batched grid of diagonal-network GD runs (N x w0 x eta x seed x n)");
   auto args = std::make_shared<RunArgs>();
   add_run_options(cmd, *args);
+  add_resume_option(cmd, *args);
   cmd->callback([args] { run_sweep(*args, kSweepDefaults, "sweep"); });
 }
 

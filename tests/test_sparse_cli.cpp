@@ -117,3 +117,45 @@ TEST_F(SparseCli, BadInputGivesOneLineAndNonZeroExit) {
   EXPECT_EQ(d.status, 2) << d.output;
   EXPECT_NE(d.output.find("smaller train.eta"), std::string::npos) << d.output;
 }
+
+TEST_F(SparseCli, InterruptedSweepAndRecoverResumeToTheSameResults) {
+  const std::string grid = "device=cpu data.n=[20,40] data.d=50 data.k=2 data.seeds=2 model.depths=[2,3] "
+                           "train.eta=[0.01] train.checkpoint_every=100 ";
+  // No plots (REGULA_PYTHON empty): this test is about the numbers.
+  const auto run = [&](const std::string& sub, const std::string& extra) { return run_command("REGULA_PYTHON= " + cmd(sub, extra)); };
+  const auto resume = [&](const std::string& sub, const fs::path& dir, const std::string& extra) {
+    return run_command(fmt::format("REGULA_PYTHON= {} {} --resume {} {}", testutil::regula_bin(), sub, dir.string(), extra));
+  };
+  const auto slurp = [](const fs::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  // Sweep: whole run to 400 steps vs a run stopped at 200 and resumed with max_steps raised.
+  ASSERT_EQ(run("sweep", grid + "train.max_steps=400 name=whole").status, 0);
+  ASSERT_EQ(run("sweep", grid + "train.max_steps=200 name=part").status, 0);
+  const auto part = only_run("part");
+  ASSERT_TRUE(fs::exists(part / "checkpoints/batched_gd.pt"));
+  const auto resumed = resume("sweep", part, "train.max_steps=400");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed 8 runs at step 200"), std::string::npos) << resumed.output;
+  EXPECT_EQ(slurp(part / "sweep.csv"), slurp(only_run("whole") / "sweep.csv"));
+  // A resumption with other data is refused, and the run's config is left as it was.
+  const auto config_before = slurp(part / "config.resolved.yaml");
+  EXPECT_NE(config_before.find("max_steps: 400"), std::string::npos) << config_before;
+  const auto other = resume("sweep", part, "data.sigma=0.3");
+  EXPECT_EQ(other.status, 2) << other.output;
+  EXPECT_NE(other.output.find("different run"), std::string::npos) << other.output;
+  EXPECT_EQ(slurp(part / "config.resolved.yaml"), config_before);
+  const auto both = resume("sweep", part, "--config x.yaml");
+  EXPECT_EQ(both.status, 2) << both.output;
+  // Recover: the same for its batched depth x replicate runs.
+  const std::string rec = "device=cpu data.n=40 data.d=60 data.k=2 data.replicates=2 model.depths=[2,3] "
+                          "train.checkpoint_every=100 baselines.lasso=false ";
+  ASSERT_EQ(run("recover", rec + "train.max_steps=300 name=rwhole").status, 0);
+  ASSERT_EQ(run("recover", rec + "train.max_steps=150 name=rpart").status, 0);
+  const auto rpart = only_run("rpart");
+  const auto rres = resume("recover", rpart, "train.max_steps=300");
+  ASSERT_EQ(rres.status, 0) << rres.output;
+  EXPECT_EQ(slurp(rpart / "runs.csv"), slurp(only_run("rwhole") / "runs.csv"));
+  EXPECT_EQ(slurp(rpart / "curves.csv"), slurp(only_run("rwhole") / "curves.csv"));
+}

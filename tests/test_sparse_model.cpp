@@ -1,6 +1,7 @@
 // DiagonalLinear, the GD update (hand-computed and autograd), the batched
 // engine against single runs, divergence, and early stopping on validation.
 #include <cmath>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 #include <torch/autograd.h>
@@ -191,4 +192,60 @@ TEST_F(SparseModel, EarlyStoppingOnValidationRestoresTheBestIterate) {
   const double restored = (pr.X_val.mv(m->weight().detach()) - pr.y_val).square().mean().item<double>();
   EXPECT_NEAR(restored, best, 1e-12);
   EXPECT_EQ(fit.steps - es->best_step(), 20 * 10);  // patience evaluations after the best
+}
+
+namespace {
+// Equal element by element, NaN equal to NaN (a diverging run logs NaNs before it is frozen).
+bool same_logs(const std::vector<std::vector<double>>& a, const std::vector<std::vector<double>>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].size() != b[i].size()) return false;
+    for (std::size_t j = 0; j < a[i].size(); ++j) {
+      if (!(a[i][j] == b[i][j] || (std::isnan(a[i][j]) && std::isnan(b[i][j])))) return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
+TEST_F(SparseModel, BatchedRunResumesExactlyFromItsCheckpoint) {
+  // Validation data, logged paths, mixed depths and one diverging (frozen) configuration.
+  std::vector<core::SparseProblem> problems{
+      core::make_synthetic(core::SyntheticOptions(30, 40, 3).sigma(0.1).n_val(5).seed(1)),
+      core::make_synthetic(core::SyntheticOptions(18, 40, 3).sigma(0.1).n_val(8).seed(2))};
+  const std::vector<trainers::GDConfig> configs{{2, 1e-2, 0.01}, {3, 0.05, 0.02}, {2, 0.5, 5.0}};
+  const auto pb = trainers::stack_problems(problems, torch::kCPU, torch::kDouble);
+  const auto ckpt = (tmp() / "checkpoints" / "batched_gd.pt").string();
+  for (const bool fused : {true, false}) {
+    SCOPED_TRACE(testing::Message() << "fused " << fused);
+    const auto opts = trainers::BatchedGDOptions().log_every(10).path_coords(2).fused(fused);
+    const auto whole = trainers::run_batched_gd(pb, configs, trainers::BatchedGDOptions(opts).max_steps(300));
+    std::filesystem::remove(ckpt);
+    // "Interrupted" at step 160, then continued to 300 from the checkpoint.
+    auto part = trainers::BatchedGDOptions(opts).checkpoint_every(50).checkpoint_path(ckpt).resume(true);
+    trainers::run_batched_gd(pb, configs, trainers::BatchedGDOptions(part).max_steps(160));
+    const auto resumed = trainers::run_batched_gd(pb, configs, trainers::BatchedGDOptions(part).max_steps(300));
+    EXPECT_EQ(resumed.steps, whole.steps);
+    EXPECT_TRUE(same_logs(resumed.error, whole.error));
+    EXPECT_TRUE(same_logs(resumed.val_loss, whole.val_loss));
+    EXPECT_TRUE(same_logs(resumed.paths, whole.paths));
+    EXPECT_TRUE(same_logs(resumed.train_loss, whole.train_loss));
+    EXPECT_EQ(resumed.diverged, whole.diverged);
+    EXPECT_EQ(whole.diverged, (std::vector<uint8_t>{0, 0, 1, 0, 0, 1}));
+    EXPECT_TRUE(torch::equal(resumed.final_w, whole.final_w));
+    EXPECT_TRUE(torch::equal(resumed.best_w, whole.best_w));
+    EXPECT_TRUE(torch::equal(resumed.val_best_step, whole.val_best_step));
+  }
+  // A checkpoint of another run is refused, and so is a truncated file.
+  const auto other = std::vector<trainers::GDConfig>{{2, 1e-2, 0.02}, {3, 0.05, 0.02}, {2, 0.5, 5.0}};
+  const auto again = trainers::BatchedGDOptions().log_every(10).path_coords(2).max_steps(400).checkpoint_every(50)
+                         .checkpoint_path(ckpt).resume(true);
+  try {
+    trainers::run_batched_gd(pb, other, again);
+    FAIL() << "expected a CheckpointError";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("different run"), std::string::npos) << e.what();
+  }
+  std::filesystem::resize_file(ckpt, std::filesystem::file_size(ckpt) / 2);
+  EXPECT_THROW(trainers::run_batched_gd(pb, configs, again), CheckpointError);
 }

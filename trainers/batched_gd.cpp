@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 
 #include <ATen/Context.h>
 #include <fmt/format.h>
 
+#include "core/checkpoint.h"
 #include "core/errors.h"
+#include "core/logging.h"
 #include "trainers/diagonal_gd.h"
 #include "trainers/gd_kernels.h"
 
@@ -19,6 +22,84 @@ torch::Tensor pad_rows(const torch::Tensor& t, int64_t rows) {
   auto sizes = t.sizes().vec();
   sizes[0] = rows - t.size(0);
   return torch::cat({t, torch::zeros(sizes, t.options())}, 0);
+}
+
+// What a run carries from step to step, on its device: the content of a checkpoint with the logs.
+struct RunState {
+  torch::Tensor u, v, p_eta, step_scale, loss0, best_error, best_step, val_best, val_best_step, val_best_error,
+      best_w, val_best_w, diverged;
+  std::vector<std::pair<std::string, torch::Tensor*>> named() {
+    return {{"u", &u}, {"v", &v}, {"eta", &p_eta}, {"step_scale", &step_scale}, {"loss0", &loss0},
+            {"best_error", &best_error}, {"best_step", &best_step}, {"val_best", &val_best},
+            {"val_best_step", &val_best_step}, {"val_best_error", &val_best_error}, {"best_w", &best_w},
+            {"val_best_w", &val_best_w}, {"diverged", &diverged}};
+  }
+};
+
+// What must not change between a checkpoint and its resumption (max_steps may grow).
+std::string run_signature(const BatchedProblems& pb, const std::vector<GDConfig>& configs, const BatchedGDOptions& o) {
+  std::string s = fmt::format("P={} n={} d={} dtype={} positive={} log_every={} paths={} configs=", pb.problems(),
+                              pb.X.size(1), pb.dim(), c10::toString(pb.X.scalar_type()), o.positive(), o.log_every(),
+                              o.path_coords());
+  for (const auto& c : configs) s += fmt::format("({},{:.17g},{:.17g})", c.depth, c.alpha, c.eta);
+  // Fingerprints of the data (a changed seed, noise level or file shows up here).
+  const auto weights = torch::arange(1, pb.y.numel() + 1, pb.y.options().dtype(torch::kDouble)).view_as(pb.y);
+  s += fmt::format(" data=({:.17g},{:.17g})", pb.X.to(torch::kDouble).abs().sum().item<double>(),
+                   (pb.y.to(torch::kDouble) * weights).sum().item<double>());
+  return s;
+}
+
+// Logged metrics of every run as [runs, L] tensors (float64, CPU), in the order of BatchedGDResult.
+std::vector<std::pair<std::string, std::vector<std::vector<double>>*>> logged_series(BatchedGDResult& res) {
+  return {{"error", &res.error}, {"support_dev", &res.support_dev}, {"off_max", &res.off_max},
+          {"train_loss", &res.train_loss}, {"val_loss", &res.val_loss}, {"paths", &res.paths}};
+}
+
+torch::Tensor rows_to_tensor(const std::vector<std::vector<double>>& rows) {
+  const int64_t R = static_cast<int64_t>(rows.size()), L = R ? static_cast<int64_t>(rows[0].size()) : 0;
+  auto t = torch::empty({R, L}, torch::kDouble);
+  for (int64_t r = 0; r < R; ++r) std::copy(rows[r].begin(), rows[r].end(), t[r].data_ptr<double>());
+  return t;
+}
+
+void save_checkpoint(const std::string& path, const std::string& signature, int64_t step, RunState& st,
+                     BatchedGDResult& res) {
+  core::CheckpointWriter w;
+  w.text("batched_gd.signature", signature).integer("batched_gd.step", step);
+  for (auto& [name, t] : st.named()) {
+    if (t->defined()) w.tensor("state." + name, *t);
+  }
+  w.tensor("log.steps", torch::tensor(res.steps, torch::kLong));
+  for (auto& [name, rows] : logged_series(res)) w.tensor("log." + name, rows_to_tensor(*rows));
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  w.commit(path);
+}
+
+int64_t load_checkpoint(const std::string& path, const std::string& signature, RunState& st, BatchedGDResult& res) {
+  core::CheckpointReader r(path);
+  const auto saved = r.text("batched_gd.signature");
+  if (saved != signature) {
+    throw CheckpointError(fmt::format("checkpoint '{}' belongs to a different run ({} vs now {}): resume with the run's "
+                                      "own config, or start a new run", path, saved, signature));
+  }
+  for (auto& [name, t] : st.named()) {
+    if (!t->defined()) continue;
+    const auto loaded = r.tensor("state." + name);
+    if (loaded.sizes() != t->sizes()) {
+      throw CheckpointError(fmt::format("checkpoint '{}': state '{}' has the wrong shape: start a new run", path, name));
+    }
+    *t = loaded.to(t->options()).contiguous();
+  }
+  const auto steps = r.tensor("log.steps").contiguous();
+  res.steps.assign(steps.data_ptr<int64_t>(), steps.data_ptr<int64_t>() + steps.numel());
+  for (auto& [name, rows] : logged_series(res)) {
+    const auto t = r.tensor("log." + name).to(torch::kDouble).contiguous();
+    if (t.size(0) != static_cast<int64_t>(rows->size())) {
+      throw CheckpointError(fmt::format("checkpoint '{}': log '{}' has the wrong shape: start a new run", path, name));
+    }
+    for (int64_t i = 0; i < t.size(0); ++i) (*rows)[i].assign(t[i].data_ptr<double>(), t[i].data_ptr<double>() + t.size(1));
+  }
+  return r.integer("batched_gd.step");
 }
 
 }  // namespace
@@ -105,16 +186,22 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
   p.eta = eta.expand({P, C, 1}).contiguous();
   p.step_scale = p.eta * p.depth * p.inv_n * 2.0;  // [P, C, 1]
 
-  auto u = alpha.expand({P, C, d}).contiguous();
-  auto v = o.positive() ? torch::Tensor() : u.clone();
+  RunState st;
+  auto& u = st.u;
+  auto& v = st.v;
+  u = alpha.expand({P, C, d}).contiguous();
+  v = o.positive() ? torch::Tensor() : u.clone();
   const bool has_val = pb.X_val.defined();
   const auto big = std::numeric_limits<double>::infinity();
-  auto best_error = torch::full({P, C}, big, opts), best_step = torch::zeros({P, C}, opts);
-  auto val_best = torch::full({P, C}, big, opts), val_best_step = torch::zeros({P, C}, opts);
-  auto val_best_error = torch::full({P, C}, big, opts);
-  auto best_w = torch::zeros({P, C, d}, opts), val_best_w = torch::zeros({P, C, d}, opts);
-  auto diverged = torch::zeros({P, C}, opts.dtype(torch::kBool));
-  torch::Tensor loss0;
+  auto& best_error = st.best_error = torch::full({P, C}, big, opts);
+  auto& best_step = st.best_step = torch::zeros({P, C}, opts);
+  auto& val_best = st.val_best = torch::full({P, C}, big, opts);
+  auto& val_best_step = st.val_best_step = torch::zeros({P, C}, opts);
+  auto& val_best_error = st.val_best_error = torch::full({P, C}, big, opts);
+  auto& best_w = st.best_w = torch::zeros({P, C, d}, opts);
+  auto& val_best_w = st.val_best_w = torch::zeros({P, C, d}, opts);
+  auto& diverged = st.diverged = torch::zeros({P, C}, opts.dtype(torch::kBool));
+  auto& loss0 = st.loss0 = torch::zeros({P, C}, opts);  // set at step 0
   const auto off_mask = pb.support.logical_not();
 
   // Paths: the first `path_coords` support coordinates of problem 0.
@@ -174,11 +261,30 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
     r = torch::empty({P, C, pb.X.size(1)}, opts);
     g = torch::empty({P, C, d}, opts);
   }
-  for (int64_t t = 0; t <= o.max_steps(); ++t) {
-    if (t % o.log_every() == 0 || t == o.max_steps()) {
+  // Checkpoints: written after the log of step t (and its flush), before step t is applied.
+  const bool checkpointing = o.checkpoint_every() > 0 && !o.checkpoint_path().empty();
+  const auto signature = run_signature(pb, configs, o);
+  int64_t t_start = 0, last_checkpoint = 0;
+  if (o.resume() && !o.checkpoint_path().empty() && std::filesystem::exists(o.checkpoint_path())) {
+    st.p_eta = p.eta;
+    st.step_scale = p.step_scale;
+    t_start = load_checkpoint(o.checkpoint_path(), signature, st, res);
+    p.eta = st.p_eta;
+    p.step_scale = st.step_scale;
+    last_checkpoint = t_start;
+    w = diagonal_weight(u, v, p);
+    if (t_start > o.max_steps()) {
+      throw CheckpointError(fmt::format("checkpoint '{}' is at step {}, beyond max_steps = {}: raise train.max_steps "
+                                        "to continue it", o.checkpoint_path(), t_start, o.max_steps()));
+    }
+    core::log_info("resumed {} runs at step {} from {}", P * C, t_start, o.checkpoint_path());
+  }
+  for (int64_t t = t_start; t <= o.max_steps(); ++t) {
+    const bool logged_before_checkpoint = t == t_start && t_start > 0;
+    if (!logged_before_checkpoint && (t % o.log_every() == 0 || t == o.max_steps())) {
       w = diagonal_weight(u, v, p);
       const auto train = (torch::matmul(w, pb.Xt) - pb.y).square().sum(-1) * pb.inv_n.squeeze(-1);
-      if (!loss0.defined()) loss0 = train.clamp_min(1e-30);
+      if (t == 0) loss0 = train.clamp_min(1e-30);
       const auto bad = train.isfinite().logical_not().logical_or(train > loss0 * o.divergence_factor());
       const auto newly = bad.logical_and(diverged.logical_not());
       diverged.logical_or_(bad);
@@ -213,6 +319,13 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
         w = diagonal_weight(u, v, p);
       }
       if (static_cast<int64_t>(pending.size()) >= o.flush_every()) flush();
+      if (checkpointing && t > 0 && (t - last_checkpoint >= o.checkpoint_every() || t == o.max_steps())) {
+        flush();
+        st.p_eta = p.eta;
+        st.step_scale = p.step_scale;
+        save_checkpoint(o.checkpoint_path(), signature, t, st, res);
+        last_checkpoint = t;
+      }
     }
     if (t == o.max_steps()) break;
     if (fused) {

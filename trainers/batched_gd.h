@@ -14,6 +14,7 @@
 /// times its initial loss is marked diverged and frozen (or, with
 /// `throw_on_divergence`, stops everything with a DivergenceError).
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <torch/types.h>
@@ -61,7 +62,16 @@ struct BatchedGDOptions {
   /// On CPU, do the elementwise half of each step in one fused pass (gd_kernels.h); false:
   /// tensor ops, as on other devices (for tests and comparisons).
   REGULA_ARG(bool, fused) = true;
-  /// Log the paths of up to this many support coordinates of problem 0.
+  /// Write a checkpoint (atomically, to checkpoint_path) every this many steps, at the first
+  /// log step past it, and at the end; 0: never.
+  REGULA_ARG(int64_t, checkpoint_every) = 0;
+  /// The checkpoint file (one file, replaced each time).
+  REGULA_ARG(std::string, checkpoint_path) = "";
+  /// Continue from checkpoint_path when it exists: the result equals that of an uninterrupted
+  /// run (max_steps may be raised to extend a finished run).  A checkpoint of another run
+  /// (problems, configurations, log_every, ...) is refused with a CheckpointError.
+  REGULA_ARG(bool, resume) = false;
+    /// Log the paths of up to this many support coordinates of problem 0.
   REGULA_ARG(int64_t, path_coords) = 0;
 };
 
