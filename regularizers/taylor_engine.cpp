@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include <torch/autograd.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
@@ -43,14 +44,27 @@ double factorial(int64_t k) {
   return f;
 }
 
+// x_0 += b, in place on a fresh matmul product (matmul's backward does not need its output), as
+// a node of its own: the stack's gradient passes through and b's is summed from slab 0.  (An
+// in-place add on the view X[0] would make autograd copy the whole stack's gradient.)
+struct AddBiasToSlabZero : public torch::autograd::Function<AddBiasToSlabZero> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor X, const torch::Tensor& bias) {
+    X.select(0, 0).add_(bias);
+    ctx->mark_dirty({X});
+    return X;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext*, torch::autograd::variable_list g) {
+    return {g[0], g[0].select(0, 0).reshape({-1, g[0].size(-1)}).sum(0)};
+  }
+};
+
 // Pushes the coefficient stack X [1 + K S, M, width] (S directions sharing x_0) through the plan.
 torch::Tensor propagate(const TaylorPlan& plan, torch::Tensor X, int64_t directions) {
   for (const auto& layer : plan.layers) {
     if (layer.linear) {
-      // One matmul for every coefficient, point and direction; the bias shifts x_0 only
-      // (in place on the fresh product: matmul's backward does not need its output).
+      // One matmul for every coefficient, point and direction; the bias shifts x_0 only.
       X = torch::matmul(X, layer.linear->weight.t());
-      if (layer.linear->bias.defined()) X.select(0, 0).add_(layer.linear->bias);
+      if (layer.linear->bias.defined()) X = AddBiasToSlabZero::apply(X, layer.linear->bias);
     } else {
       X = taylor::taylor_activation(X, layer.activation, layer.params, directions);
     }

@@ -18,10 +18,15 @@ namespace regula::regularizers::taylor::detail {
 /// Coefficients per element in the fused CPU kernels (orders up to 15).
 constexpr int kMaxFused = 16;
 
-/// A fixed-capacity series of per-element values, for the fused kernels.
-template <class T>
+/// Unrolls the following loop over coefficients; with the fused kernels' compile-time order the
+/// unrolling is complete and the series stay in registers.
+#define REGULA_UNROLL _Pragma("GCC unroll 16")
+
+/// A fixed-capacity series of per-element values, for the fused kernels (N = K + 1 when the
+/// order is a compile-time constant, so that the series can live in registers).
+template <class T, int N = kMaxFused>
 struct Small {
-  T v[kMaxFused];
+  T v[N];
   T& operator[](int i) { return v[i]; }
   const T& operator[](int i) const { return v[i]; }
 };
@@ -70,39 +75,48 @@ template <>
 struct SeriesOps<double> : ScalarSeriesOps<double> {};
 
 /// Recurrences for value type T over a series container S (std::vector<Tensor>, or a small
-/// array of scalars), all of length K + 1.
-template <class T, class S>
+/// array of scalars), all of length K + 1.  The order type KT is int, or
+/// std::integral_constant<int, K> in the fused kernels (the loops then unroll).
+template <class T, class S, class KT = int>
 struct Recurrences {
   using O = SeriesOps<T>;
-  const S& x;
-  const int K;
-  S dx;  // dx_i = i x_i
+  /// g and its relatives at x_0 (the transcendental part of a rule): the same for every
+  /// direction that shares x_0, so the fused kernels compute it once per element.
+  struct Primal {
+    T a, b, c;
+  };
 
-  Recurrences(const S& x_, int K_) : x(x_), K(K_), dx(x_) {
-    for (int i = 2; i <= K; ++i) dx[i] = x[i] * static_cast<double>(i);
+  const S& x;
+  const KT order;  // K; the rules copy it into a local `const int K` (unroll pragmas need a plain int)
+  S dx;            // dx_i = i x_i
+
+  Recurrences(const S& x_, KT K_) : x(x_), order(K_), dx(x_) {
+    const int K = order;
+    REGULA_UNROLL for (int i = 2; i <= K; ++i) dx[i] = x[i] * static_cast<double>(i);
   }
 
   // (1/k) \sum_{i=1}^k dx_i h_{k-i}: y_k when y' = h x'.
   T ode(const S& h, int k) const {
     T acc = dx[1] * h[k - 1];
-    for (int i = 2; i <= k; ++i) acc = acc + dx[i] * h[k - i];
+    REGULA_UNROLL for (int i = 2; i <= k; ++i) acc = acc + dx[i] * h[k - i];
     return k == 1 ? acc : T(acc * (1.0 / k));
   }
   static T cauchy(const S& a, const S& b, int m) {
     T acc = a[0] * b[m];
-    for (int i = 1; i <= m; ++i) acc = acc + a[i] * b[m - i];
+    REGULA_UNROLL for (int i = 1; i <= m; ++i) acc = acc + a[i] * b[m - i];
     return acc;
   }
   static T square(const S& a, int m) {
     T acc = (m % 2 == 0) ? T(a[m / 2] * a[m / 2]) : T((a[0] * a[m]) * 2.0);
-    for (int i = (m % 2 == 0) ? 0 : 1; 2 * i < m; ++i) acc = acc + (a[i] * a[m - i]) * 2.0;
+    REGULA_UNROLL for (int i = (m % 2 == 0) ? 0 : 1; 2 * i < m; ++i) acc = acc + (a[i] * a[m - i]) * 2.0;
     return acc;
   }
 
   // y' = h x' with h = c0 + c1 y + c2 y^2 (tanh: 1 - y^2, sigmoid: y - y^2); h up to K.
   void quadratic(T y0, double c0, double c1, double c2, S& y, S& h) const {
+    const int K = order;
     y[0] = y0;
-    for (int m = 0; m <= K; ++m) {
+    REGULA_UNROLL for (int m = 0; m <= K; ++m) {
       T hm = square(y, m) * c2;
       if (c1 != 0.0) hm = hm + y[m] * c1;
       if (m == 0 && c0 != 0.0) hm = hm + c0;
@@ -111,56 +125,84 @@ struct Recurrences {
     }
   }
 
-  void run(Activation act, const ActivationParams& p, S& y, S& h) const {
-    switch (act) {
-      case Activation::kTanh: return quadratic(O::tanh(x[0]), 1.0, 0.0, -1.0, y, h);
-      case Activation::kSigmoid: return quadratic(O::sigmoid(x[0]), 0.0, 1.0, -1.0, y, h);
-      case Activation::kSoftplus: return softplus(p, y, h);
-      case Activation::kSin: return sin(y, h);
-      case Activation::kSilu: return silu(y, h);
-      case Activation::kGelu: return gelu(y, h);
-      case Activation::kRelu: return relu(y, h);
+  /// The Primal of `act` at x0.  `Act` is Activation, or std::integral_constant<Activation, A>.
+  template <class Act>
+  static Primal primal(Act act, const ActivationParams& p, const T& x0) {
+    switch (static_cast<Activation>(act)) {
+      case Activation::kTanh: return {O::tanh(x0), T(), T()};
+      case Activation::kSigmoid:
+      case Activation::kSilu: return {O::sigmoid(x0), T(), T()};
+      case Activation::kSoftplus: {
+        const T bx = x0 * p.beta;
+        return {O::sigmoid(bx), O::step(bx, p.threshold), O::softplus(x0, p.beta, p.threshold)};
+      }
+      case Activation::kSin: return {O::sin(x0), O::cos(x0), T()};
+      case Activation::kGelu:
+        return {T(O::exp(x0 * x0 * -0.5) * 0.3989422804014327),  // phi = e^{-x^2/2} / sqrt(2 pi)
+                T((O::erf(x0 * 0.7071067811865476) + 1.0) * 0.5), T()};  // Phi
+      case Activation::kRelu: return {O::step(x0, 0.0), O::relu(x0), T()};
     }
+    return {};
   }
 
+  /// Fills y and h for `act`, given its Primal g at x[0].
+  template <class Act>
+  void run(Act act, const ActivationParams& p, const Primal& g, S& y, S& h) const {
+    switch (static_cast<Activation>(act)) {
+      case Activation::kTanh: return quadratic(g.a, 1.0, 0.0, -1.0, y, h);
+      case Activation::kSigmoid: return quadratic(g.a, 0.0, 1.0, -1.0, y, h);
+      case Activation::kSoftplus: return softplus(p, g, y, h);
+      case Activation::kSin: return sin(g, y, h);
+      case Activation::kSilu: return silu(g, y, h);
+      case Activation::kGelu: return gelu(g, y, h);
+      case Activation::kRelu: return relu(g, y, h);
+    }
+  }
+  void run(Activation act, const ActivationParams& p, S& y, S& h) const { run(act, p, primal(act, p, x[0]), y, h); }
+
   // y' = s x' with s = sigmoid(beta x), s' = beta s (1 - s) x'; y = x where beta x_0 > threshold.
-  void softplus(const ActivationParams& p, S& y, S& h) const {
+  // g = (sigmoid(beta x_0), 1[beta x_0 > threshold], softplus(x_0)).
+  void softplus(const ActivationParams& p, const Primal& g, S& y, S& h) const {
+    const int K = order;
     S bx = x;
-    for (int k = 0; k <= K; ++k) bx[k] = x[k] * p.beta;
+    REGULA_UNROLL for (int k = 0; k <= K; ++k) bx[k] = x[k] * p.beta;
     S s = x, hs = x;
-    Recurrences<T, S>(bx, K).quadratic(O::sigmoid(bx[0]), 0.0, 1.0, -1.0, s, hs);
-    const T linear = O::step(bx[0], p.threshold);
-    y[0] = O::softplus(x[0], p.beta, p.threshold);
+    Recurrences<T, S, KT>(bx, order).quadratic(g.a, 0.0, 1.0, -1.0, s, hs);
+    const T& linear = g.b;
+    y[0] = g.c;
     h[0] = O::choose(linear, O::zero(x[0]) + 1.0, s[0]);
-    for (int k = 1; k <= K; ++k) {
+    REGULA_UNROLL for (int k = 1; k <= K; ++k) {
       y[k] = O::choose(linear, x[k], ode(s, k));
       h[k] = O::choose(linear, O::zero(x[0]), s[k]);
     }
   }
-  // s' = c x', c' = -s x'; h = c.
-  void sin(S& y, S& h) const {
-    y[0] = O::sin(x[0]);
-    h[0] = O::cos(x[0]);
-    for (int k = 1; k <= K; ++k) {
+  // s' = c x', c' = -s x'; h = c.  g = (sin x_0, cos x_0).
+  void sin(const Primal& g, S& y, S& h) const {
+    const int K = order;
+    y[0] = g.a;
+    h[0] = g.b;
+    REGULA_UNROLL for (int k = 1; k <= K; ++k) {
       y[k] = ode(h, k);
       h[k] = -ode(y, k);
     }
   }
-  // y = x sigmoid(x); h = sigmoid + x sigmoid (1 - sigmoid).
-  void silu(S& y, S& h) const {
+  // y = x sigmoid(x); h = sigmoid + x sigmoid (1 - sigmoid).  g = (sigmoid(x_0)).
+  void silu(const Primal& g, S& y, S& h) const {
+    const int K = order;
     S s = x, hs = x;
-    quadratic(O::sigmoid(x[0]), 0.0, 1.0, -1.0, s, hs);
-    for (int k = 0; k <= K; ++k) {
+    quadratic(g.a, 0.0, 1.0, -1.0, s, hs);
+    REGULA_UNROLL for (int k = 0; k <= K; ++k) {
       y[k] = cauchy(x, s, k);
       h[k] = s[k] + cauchy(x, hs, k);
     }
   }
-  // y = x Phi(x), Phi' = phi x', phi' = -x phi x'; h = Phi + x phi.
-  void gelu(S& y, S& h) const {
+  // y = x Phi(x), Phi' = phi x', phi' = -x phi x'; h = Phi + x phi.  g = (phi(x_0), Phi(x_0)).
+  void gelu(const Primal& g, S& y, S& h) const {
+    const int K = order;
     S phi = x, Phi = x, xphi = x;
-    phi[0] = O::exp(x[0] * x[0] * -0.5) * 0.3989422804014327;  // 1/sqrt(2 pi)
-    Phi[0] = (O::erf(x[0] * 0.7071067811865476) + 1.0) * 0.5;
-    for (int k = 0; k <= K; ++k) {
+    phi[0] = g.a;
+    Phi[0] = g.b;
+    REGULA_UNROLL for (int k = 0; k <= K; ++k) {
       xphi[k] = cauchy(x, phi, k);
       if (k < K) {
         Phi[k + 1] = ode(phi, k + 1);
@@ -170,12 +212,13 @@ struct Recurrences {
       h[k] = Phi[k] + xphi[k];
     }
   }
-  // y_k = 1[x_0 > 0] x_k; h = (1[x_0 > 0], 0, ...).
-  void relu(S& y, S& h) const {
-    const T on = O::step(x[0], 0.0);
-    y[0] = O::relu(x[0]);
+  // y_k = 1[x_0 > 0] x_k; h = (1[x_0 > 0], 0, ...).  g = (1[x_0 > 0], relu(x_0)).
+  void relu(const Primal& g, S& y, S& h) const {
+    const int K = order;
+    const T& on = g.a;
+    y[0] = g.b;
     h[0] = on;
-    for (int k = 1; k <= K; ++k) {
+    REGULA_UNROLL for (int k = 1; k <= K; ++k) {
       y[k] = x[k] * on;
       h[k] = O::zero(x[0]);
     }
