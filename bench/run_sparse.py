@@ -57,7 +57,7 @@ def main():
     print(f"  Regula one after another  {cpp['sequential_cps']:10.1f}   ratio batched/sequential {cpp['batched_cps'] / cpp['sequential_cps']:.1f}x (target >= 20x)")
     print(f"  NumPy batched             {py['numpy_batched_cps']:10.1f}   ratio Regula/NumPy   {cpp['batched_cps'] / py['numpy_batched_cps']:.2f}x")
     print(f"  PyTorch batched           {py['torch_batched_cps']:10.1f}   ratio Regula/PyTorch {cpp['batched_cps'] / py['torch_batched_cps']:.2f}x")
-    print(f"  PyTorch one after another {py['torch_sequential_cps']:10.1f}")
+    print(f"  PyTorch one after another {py['torch_sequential_cps']:10.1f}   ratio Regula batched/this {cpp['batched_cps'] / py['torch_sequential_cps']:.1f}x")
     return 0
 
 
