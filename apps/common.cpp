@@ -27,10 +27,10 @@ core::Config load_config(const RunArgs& args, const std::string& embedded_defaul
     if (!args.config_path.empty()) {
       throw ConfigError("--resume continues a run with its own config.resolved.yaml: drop --config");
     }
-    const auto resolved = core::RunDir::open(args.resume_dir).file("config.resolved.yaml");
+    const auto resolved = std::filesystem::path(args.resume_dir) / "config.resolved.yaml";
     if (!std::filesystem::exists(resolved)) {
-      throw ConfigError(fmt::format("'{}' has no config.resolved.yaml: pass a run directory of `regula {}`",
-                                    args.resume_dir, command));
+      throw ConfigError(fmt::format("--resume '{}': not a run directory (no config.resolved.yaml); pass one that "
+                                    "`regula {}` wrote, e.g. runs/{}/<timestamp>", args.resume_dir, command, command));
     }
     core::Config config = core::Config::from_file(resolved.string());
     config.apply_overrides(args.overrides);

@@ -38,8 +38,8 @@ torch::Device setup_device_and_seed(core::Section root);
 /// --resume, reopens the run's directory and leaves its config as it is (see below).
 core::RunDir create_run_dir(const RunArgs& args, const std::string& name, const core::Config& config);
 
-/// With --resume, once the checkpoint was accepted: records the config the run now follows
-/// (the overrides of the resumption, e.g. a larger train.max_steps, included).
+/// With --resume, once the checkpoint was accepted (BatchedGDOptions::on_start): records the
+/// config the run now follows (the resumption's overrides, e.g. a larger train.max_steps).
 void record_resumed_config(const RunArgs& args, const core::RunDir& dir, const core::Config& config);
 
 }  // namespace regula::apps

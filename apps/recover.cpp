@@ -144,14 +144,14 @@ void run_recover(const RunArgs& args, const std::string& defaults, const std::st
 
   std::vector<MethodRow> rows;
   std::vector<std::pair<std::string, torch::Tensor>> estimates;  // for images (replicate 0)
+  if (!truth) record_resumed_config(args, dir, config);  // no batched run: nothing to resume but the config
   if (truth) {
     const auto batched = trainers::stack_problems(problems, device, dtype);
     core::log_info("batched GD: {} depth(s) x {} replicate(s), {} steps ...", configs.size(), replicates, max_steps);
     const auto t0 = std::chrono::steady_clock::now();
     const auto res = trainers::run_batched_gd(
         batched, configs,
-        grid.batched_options(dir, !args.resume_dir.empty()).throw_on_divergence(true).path_coords(path_coords));
-    record_resumed_config(args, dir, config);
+        grid.batched_options(args, dir, config).throw_on_divergence(true).path_coords(path_coords));
     core::log_info("{} runs x {} steps in {:.2f} s", res.problems * res.configs, max_steps,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     core::CsvWriter curves(dir.file("curves.csv"), {"depth", "step", "median_log2_error", "q25_log2_error",

@@ -171,7 +171,8 @@ void print_table(const std::string& title, const std::vector<std::string>& heade
   std::fflush(stdout);
 }
 
-trainers::BatchedGDOptions SparseGrid::batched_options(const core::RunDir& dir, bool resume) const {
+trainers::BatchedGDOptions SparseGrid::batched_options(const RunArgs& args, const core::RunDir& dir,
+                                                       const core::Config& config) const {
   return trainers::BatchedGDOptions()
       .max_steps(max_steps)
       .log_every(log_every)
@@ -179,7 +180,8 @@ trainers::BatchedGDOptions SparseGrid::batched_options(const core::RunDir& dir, 
       .divergence_factor(divergence_factor)
       .checkpoint_every(checkpoint_every)
       .checkpoint_path((dir.checkpoints() / "batched_gd.pt").string())
-      .resume(resume);
+      .resume(!args.resume_dir.empty())
+      .on_start([&args, dir, &config] { record_resumed_config(args, dir, config); });
 }
 
 }  // namespace regula::apps

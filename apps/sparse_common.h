@@ -50,9 +50,10 @@ struct SparseGrid {
   double divergence_factor = 1e6;
   int64_t checkpoint_every = 1000;  ///< steps between checkpoints of the batched run (0: none)
   double alpha(std::size_t scale, int64_t depth) const;
-  /// Options of the batched engine for this grid, checkpointing into `dir` (and continuing
-  /// from its checkpoint when `resume`).
-  trainers::BatchedGDOptions batched_options(const core::RunDir& dir, bool resume) const;
+  /// Options of the batched engine for this grid, checkpointing into `dir`; with --resume,
+  /// continuing from its checkpoint and recording `config` once that was accepted.
+  trainers::BatchedGDOptions batched_options(const RunArgs& args, const core::RunDir& dir,
+                                             const core::Config& config) const;
   double w0_of(std::size_t scale, int64_t depth) const;
 };
 SparseGrid read_grid(core::Section root, bool scale_list);

@@ -102,8 +102,7 @@ void run_sweep(const RunArgs& args, const std::string& defaults, const std::stri
   core::log_info("sweep: {} problems (n in {} x {} seeds) x {} parameter sets = {} runs, {} steps, one batched computation",
                  batched.problems(), ns.size(), seeds, configs.size(), total, grid.max_steps);
   const auto t0 = std::chrono::steady_clock::now();
-  const auto res = trainers::run_batched_gd(batched, configs, grid.batched_options(dir, !args.resume_dir.empty()));
-  record_resumed_config(args, dir, config);
+  const auto res = trainers::run_batched_gd(batched, configs, grid.batched_options(args, dir, config));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   core::log_info("{} runs in {:.2f} s ({:.1f} runs/s)", total, secs, total / secs);
 

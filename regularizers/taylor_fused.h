@@ -59,10 +59,13 @@ void with_activation(Activation act, Fn&& fn) {
     case Activation::kGelu: return fn(ActivationConstant<Activation::kGelu>());
     case Activation::kRelu: return fn(ActivationConstant<Activation::kRelu>());
   }
+  TORCH_CHECK(false, "fused Taylor kernels: unknown activation ", static_cast<int>(act));
 }
 
 // Slab of coefficient k >= 1 of direction s (coefficient 0 is slab 0).
-inline int64_t slab(int k, int64_t s, int64_t S) { return 1 + (k - 1) * S + s; }
+// (static: this header is also compiled with -mavx2, and an inline function's out-of-line copy
+// from that file must not be what a CPU without AVX2 runs.)
+static inline int64_t slab(int k, int64_t s, int64_t S) { return 1 + (k - 1) * S + s; }
 
 template <class T, int K, Activation A, class F>
 void fused_forward_range(const F* xp, F* yp, F* hp, int64_t S, int64_t E, const ActivationParams& p, int64_t begin,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 #include <limits>
 
 #include <ATen/Context.h>
@@ -36,17 +37,40 @@ struct RunState {
   }
 };
 
-// What must not change between a checkpoint and its resumption (max_steps may grow).
+// FNV-1a over the bytes of the problems' tensors: the data a checkpoint belongs to (exact,
+// whatever the thread count or device that computed anything else).
+uint64_t data_fingerprint(const BatchedProblems& pb) {
+  uint64_t h = 1469598103934665603ull;
+  for (const auto* t : {&pb.X, &pb.y, &pb.X_val, &pb.y_val, &pb.w_star}) {
+    if (!t->defined()) continue;
+    const auto c = t->to(torch::kCPU).contiguous();
+    const auto* bytes = static_cast<const unsigned char*>(c.data_ptr());
+    for (std::size_t i = 0; i < c.nbytes(); ++i) h = (h ^ bytes[i]) * 1099511628211ull;
+  }
+  return h;
+}
+
+// What must not change between a checkpoint and its resumption (max_steps may grow): one
+// "key=value" per line, so a refusal can name the first difference.
 std::string run_signature(const BatchedProblems& pb, const std::vector<GDConfig>& configs, const BatchedGDOptions& o) {
-  std::string s = fmt::format("P={} n={} d={} dtype={} positive={} log_every={} paths={} configs=", pb.problems(),
-                              pb.X.size(1), pb.dim(), c10::toString(pb.X.scalar_type()), o.positive(), o.log_every(),
-                              o.path_coords());
-  for (const auto& c : configs) s += fmt::format("({},{:.17g},{:.17g})", c.depth, c.alpha, c.eta);
-  // Fingerprints of the data (a changed seed, noise level or file shows up here).
-  const auto weights = torch::arange(1, pb.y.numel() + 1, pb.y.options().dtype(torch::kDouble)).view_as(pb.y);
-  s += fmt::format(" data=({:.17g},{:.17g})", pb.X.to(torch::kDouble).abs().sum().item<double>(),
-                   (pb.y.to(torch::kDouble) * weights).sum().item<double>());
-  return s;
+  std::string s = fmt::format("problems={}\nrows={}\nd={}\ndtype={}\npositive={}\nlog_every={}\npath_coords={}\n"
+                              "divergence_factor={:.17g}\nconfigurations=",
+                              pb.problems(), pb.X.size(1), pb.dim(), c10::toString(pb.X.scalar_type()), o.positive(),
+                              o.log_every(), o.path_coords(), o.divergence_factor());
+  for (const auto& c : configs) s += fmt::format("(N {}, alpha {:.17g}, eta {:.17g})", c.depth, c.alpha, c.eta);
+  return s + fmt::format("\ndata (seeds, noise, files) fingerprint={:016x}", data_fingerprint(pb));
+}
+
+// The first line where two signatures differ, as "saved vs now".
+std::string first_difference(const std::string& saved, const std::string& now) {
+  std::stringstream a(saved), b(now);
+  for (std::string x, y;;) {
+    const bool more_a = static_cast<bool>(std::getline(a, x)), more_b = static_cast<bool>(std::getline(b, y));
+    if (!more_a && !more_b) return "no difference found";
+    if (!more_a) x.clear();
+    if (!more_b) y.clear();
+    if (x != y) return fmt::format("'{}' in the checkpoint, '{}' now", x, y);
+  }
 }
 
 // Logged metrics of every run as [runs, L] tensors (float64, CPU), in the order of BatchedGDResult.
@@ -79,8 +103,8 @@ int64_t load_checkpoint(const std::string& path, const std::string& signature, R
   core::CheckpointReader r(path);
   const auto saved = r.text("batched_gd.signature");
   if (saved != signature) {
-    throw CheckpointError(fmt::format("checkpoint '{}' belongs to a different run ({} vs now {}): resume with the run's "
-                                      "own config, or start a new run", path, saved, signature));
+    throw CheckpointError(fmt::format("checkpoint '{}' belongs to a different run ({}): resume with the run's own "
+                                      "config, or start a new run", path, first_difference(saved, signature)));
   }
   for (auto& [name, t] : st.named()) {
     if (!t->defined()) continue;
@@ -92,14 +116,20 @@ int64_t load_checkpoint(const std::string& path, const std::string& signature, R
   }
   const auto steps = r.tensor("log.steps").contiguous();
   res.steps.assign(steps.data_ptr<int64_t>(), steps.data_ptr<int64_t>() + steps.numel());
+  const int64_t step = r.integer("batched_gd.step"), logs = static_cast<int64_t>(res.steps.size());
+  if (res.steps.empty() || res.steps.back() != step) {
+    throw CheckpointError(fmt::format("checkpoint '{}' is inconsistent (step {} is not its last log): start a new run",
+                                      path, step));
+  }
   for (auto& [name, rows] : logged_series(res)) {
     const auto t = r.tensor("log." + name).to(torch::kDouble).contiguous();
-    if (t.size(0) != static_cast<int64_t>(rows->size())) {
+    const int64_t per_log = name == "paths" ? static_cast<int64_t>(res.path_index.size()) : 1;
+    if (t.dim() != 2 || t.size(0) != static_cast<int64_t>(rows->size()) || t.size(1) != logs * per_log) {
       throw CheckpointError(fmt::format("checkpoint '{}': log '{}' has the wrong shape: start a new run", path, name));
     }
     for (int64_t i = 0; i < t.size(0); ++i) (*rows)[i].assign(t[i].data_ptr<double>(), t[i].data_ptr<double>() + t.size(1));
   }
-  return r.integer("batched_gd.step");
+  return step;
 }
 
 }  // namespace
@@ -263,9 +293,11 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
   }
   // Checkpoints: written after the log of step t (and its flush), before step t is applied.
   const bool checkpointing = o.checkpoint_every() > 0 && !o.checkpoint_path().empty();
-  const auto signature = run_signature(pb, configs, o);
+  const auto signature = checkpointing || o.resume() ? run_signature(pb, configs, o) : std::string();
   int64_t t_start = 0, last_checkpoint = 0;
-  if (o.resume() && !o.checkpoint_path().empty() && std::filesystem::exists(o.checkpoint_path())) {
+  if (o.resume() && !std::filesystem::exists(o.checkpoint_path())) {
+    core::log_info("no checkpoint at '{}' yet: starting at step 0", o.checkpoint_path());
+  } else if (o.resume()) {
     st.p_eta = p.eta;
     st.step_scale = p.step_scale;
     t_start = load_checkpoint(o.checkpoint_path(), signature, st, res);
@@ -279,6 +311,7 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
     }
     core::log_info("resumed {} runs at step {} from {}", P * C, t_start, o.checkpoint_path());
   }
+  if (o.on_start()) o.on_start()();
   for (int64_t t = t_start; t <= o.max_steps(); ++t) {
     const bool logged_before_checkpoint = t == t_start && t_start > 0;
     if (!logged_before_checkpoint && (t % o.log_every() == 0 || t == o.max_steps())) {

@@ -14,6 +14,7 @@
 /// times its initial loss is marked diverged and frozen (or, with
 /// `throw_on_divergence`, stops everything with a DivergenceError).
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,9 @@ struct BatchedGDOptions {
   /// run (max_steps may be raised to extend a finished run).  A checkpoint of another run
   /// (problems, configurations, log_every, ...) is refused with a CheckpointError.
   REGULA_ARG(bool, resume) = false;
+  /// Called once the run is set up, before its first step: after the checkpoint to resume
+  /// from (if any) was accepted, e.g. to record the config a resumed run now follows.
+  REGULA_ARG(std::function<void()>, on_start) = nullptr;
     /// Log the paths of up to this many support coordinates of problem 0.
   REGULA_ARG(int64_t, path_coords) = 0;
 };

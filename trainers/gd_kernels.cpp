@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <ATen/Context.h>
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 
@@ -66,6 +67,11 @@ void fused_descent(torch::Tensor& u, torch::Tensor& v, torch::Tensor& w, const t
   TORCH_CHECK(w.sizes() == u.sizes() && g.sizes() == u.sizes() && (positive || v.sizes() == u.sizes()) &&
                   scale.numel() == u.size(0) * u.size(1),
               "fused_descent: shapes of u, v, w, g, scale disagree");
+  const auto like_u = [&](const torch::Tensor& t) {
+    return !t.defined() || (t.device().is_cpu() && t.scalar_type() == u.scalar_type());
+  };
+  TORCH_CHECK(like_u(v) && like_u(w) && like_u(g) && like_u(scale),
+              "fused_descent: u, v, w, g and scale must be CPU tensors of one dtype");
   const int64_t C = u.size(1), d = u.size(2), runs = u.size(0) * C;
   TORCH_CHECK(static_cast<int64_t>(depths.size()) == C, "fused_descent: ", depths.size(), " depths for ", C,
               " configurations");
@@ -74,6 +80,8 @@ void fused_descent(torch::Tensor& u, torch::Tensor& v, torch::Tensor& w, const t
     F *up = u.data_ptr<F>(), *vp = positive ? nullptr : v.data_ptr<F>(), *wp = w.data_ptr<F>();
     const F *gp = g.data_ptr<F>(), *sp = scale.data_ptr<F>();
     at::parallel_for(0, runs, std::max<int64_t>(1, 16384 / std::max<int64_t>(d, 1)), [&](int64_t begin, int64_t end) {
+      // Flush-to-zero is per thread: the GD state decays towards zero, and denormals are slow.
+      at::globalContext().setFlushDenormal(true);
       for (int64_t r = begin; r < end; ++r) {
         const int64_t o = r * d, depth = depths[static_cast<std::size_t>(r % C)];
         if (positive) descend_row_any<true>(up + o, vp, wp + o, gp + o, sp[r], d, depth);
