@@ -25,12 +25,14 @@ torch::Tensor pad_rows(const torch::Tensor& t, int64_t rows) {
   return torch::cat({t, torch::zeros(sizes, t.options())}, 0);
 }
 
-// What a run carries from step to step, on its device: the content of a checkpoint with the logs.
+// What a run carries from step to step, on its device: the content of a checkpoint with the logs
+// (the step sizes in `p` change when diverged runs are frozen).
 struct RunState {
-  torch::Tensor u, v, p_eta, step_scale, loss0, best_error, best_step, val_best, val_best_step, val_best_error,
-      best_w, val_best_w, diverged;
+  GDParams p;
+  torch::Tensor u, v, loss0, best_error, best_step, val_best, val_best_step, val_best_error, best_w, val_best_w,
+      diverged;
   std::vector<std::pair<std::string, torch::Tensor*>> named() {
-    return {{"u", &u}, {"v", &v}, {"eta", &p_eta}, {"step_scale", &step_scale}, {"loss0", &loss0},
+    return {{"u", &u}, {"v", &v}, {"eta", &p.eta}, {"step_scale", &p.step_scale}, {"loss0", &loss0},
             {"best_error", &best_error}, {"best_step", &best_step}, {"val_best", &val_best},
             {"val_best_step", &val_best_step}, {"val_best_error", &val_best_error}, {"best_w", &best_w},
             {"val_best_w", &val_best_w}, {"diverged", &diverged}};
@@ -197,7 +199,8 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
   }
   const auto col = [&](const std::vector<double>& v) { return torch::tensor(v, torch::kDouble).to(opts).view({1, C, 1}); };
   const auto eta = col(eta_h), alpha = col(alpha_h);
-  GDParams p;
+  RunState st;
+  GDParams& p = st.p;
   p.depth = col(depth_h);
   if (std::all_of(depth_h.begin(), depth_h.end(), [&](double x) { return x == depth_h[0]; })) {
     p.uniform_depth = depth_h[0];
@@ -216,7 +219,6 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
   p.eta = eta.expand({P, C, 1}).contiguous();
   p.step_scale = p.eta * p.depth * p.inv_n * 2.0;  // [P, C, 1]
 
-  RunState st;
   auto& u = st.u;
   auto& v = st.v;
   u = alpha.expand({P, C, d}).contiguous();
@@ -298,11 +300,7 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
   if (o.resume() && !std::filesystem::exists(o.checkpoint_path())) {
     core::log_info("no checkpoint at '{}' yet: starting at step 0", o.checkpoint_path());
   } else if (o.resume()) {
-    st.p_eta = p.eta;
-    st.step_scale = p.step_scale;
     t_start = load_checkpoint(o.checkpoint_path(), signature, st, res);
-    p.eta = st.p_eta;
-    p.step_scale = st.step_scale;
     last_checkpoint = t_start;
     w = diagonal_weight(u, v, p);
     if (t_start > o.max_steps()) {
@@ -354,8 +352,6 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
       if (static_cast<int64_t>(pending.size()) >= o.flush_every()) flush();
       if (checkpointing && t > 0 && (t - last_checkpoint >= o.checkpoint_every() || t == o.max_steps())) {
         flush();
-        st.p_eta = p.eta;
-        st.step_scale = p.step_scale;
         save_checkpoint(o.checkpoint_path(), signature, t, st, res);
         last_checkpoint = t;
       }
