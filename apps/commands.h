@@ -14,12 +14,10 @@ void add_demo_command(CLI::App& app);
 void add_recover_command(CLI::App& app);
 /// `regula sweep`: a batched grid N x w0 x eta x seed x n.
 void add_sweep_command(CLI::App& app);
-/// Short versions of sparse experiments 2 and 6 on embedded defaults (for `regula demo`).
-void run_sparse_demo(const RunArgs& args);
 /// `regula train`: minibatch training of any registered model with penalties.
 void add_train_command(CLI::App& app);
 /// A short k-TV comparison (1-D cubic, no penalty vs k-TV k = 2) on embedded
-/// defaults, well under a minute on a 2-core CPU; `args` gives --out and overrides.
-void run_ktv_demo(const RunArgs& args);
+/// defaults, well under a minute on a 2-core CPU; `request` gives --out and overrides.
+void run_ktv_demo(const core::RunRequest& request);
 
 }  // namespace regula::apps

@@ -107,6 +107,7 @@ struct Config::State {
   YAML::Node resolved{YAML::NodeType::Map};
   std::map<std::string, std::vector<std::string>> known;  // section -> keys read, in order
   std::set<std::string> sections;                          // dotted paths read as sections
+  std::map<std::string, int> override_rank;                // dotted path -> order of its override (1, 2, ...)
 
   void remember(const std::string& prefix, const std::string& key) {
     auto& keys = known[prefix];
@@ -164,6 +165,7 @@ void Config::apply_override(const std::string& assignment) {
                                   key.substr(0, key.rfind('.'))));
   }
   parent[leaf] = value;
+  state_->override_rank[key] = static_cast<int>(state_->override_rank.size()) + 1;
 }
 
 void Config::apply_overrides(const std::vector<std::string>& assignments) {
@@ -248,6 +250,36 @@ Section::Shape Section::shape(const std::string& key) const {
   if (node.IsScalar()) return Shape::kScalar;
   if (node.IsMap()) return Shape::kMap;
   return node.size() > 0 && node[0].IsSequence() ? Shape::kNestedList : Shape::kList;
+}
+
+std::string Section::one_of(const std::vector<std::string>& keys) {
+  std::vector<std::string> given;
+  for (const auto& k : keys) {
+    if (has(k)) given.push_back(k);
+    state_->remember(prefix_, k);  // the forms not taken are known keys, not recorded
+  }
+  if (given.empty()) return keys.front();
+  if (given.size() == 1) return given.front();
+  // The form set last wins: an override beats the file, a later override an earlier one.
+  auto rank = [&](const std::string& k) {
+    const auto it = state_->override_rank.find(path(k));
+    return it == state_->override_rank.end() ? 0 : it->second;
+  };
+  std::sort(given.begin(), given.end(), [&](const auto& a, const auto& b) { return rank(a) > rank(b); });
+  if (rank(given[0]) == rank(given[1])) {
+    std::vector<std::string> paths;
+    for (const auto& k : given) paths.push_back("'" + path(k) + "'");
+    throw ConfigError(fmt::format("{}: {} set the same thing: give only one of them", state_->origin,
+                                  fmt::join(paths, " and ")));
+  }
+  return given.front();
+}
+
+void Section::renamed(const std::string& old_key, const std::string& new_path, const std::string& example) {
+  if (!has(old_key)) return;
+  state_->remember(prefix_, old_key);
+  throw ConfigError(fmt::format("{}: '{}' was renamed to '{}'{}", state_->origin, path(old_key), new_path,
+                                example.empty() ? std::string() : " (" + example + ")"));
 }
 
 Section Section::section(const std::string& key) {

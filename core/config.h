@@ -66,6 +66,15 @@ class Section {
   /// forms (e.g. `domain: data | [lo, hi] | [[lo, hi], ...]`).
   enum class Shape { kAbsent, kScalar, kList, kNestedList, kMap };
   Shape shape(const std::string& key) const;
+  /// Of several keys that set the same thing (e.g. `w0` or `alpha`), the one
+  /// to read: the one given, or the one set last when several are (a
+  /// command-line override replaces the file's form); the first key when
+  /// none is given.  Two forms given side by side in one file are a ConfigError.
+  /// Only the key read is recorded in the resolved config.
+  std::string one_of(const std::vector<std::string>& keys);
+  /// A ConfigError "'a.old' was renamed to 'new.path'" when `old_key` is
+  /// given, so an old config fails clearly instead of silently.
+  void renamed(const std::string& old_key, const std::string& new_path, const std::string& example = "");
   /// A nested section (present or not: absent sections read their defaults).
   Section section(const std::string& key);
   /// Throws a ConfigError naming `key`, its value and `what_is_valid` unless `ok`.

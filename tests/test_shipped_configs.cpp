@@ -26,10 +26,10 @@ TEST_F(ShippedConfigs, EveryConfigRunsAFewSteps) {
       tiny = "train.steps=4 train.eval_every=2 'seeds=[0]'";
     } else if (name.find("sweep") != std::string::npos || name.find("map") != std::string::npos) {
       command = "sweep";
-      tiny = "train.max_steps=20 data.seeds=1";
+      tiny = "train.steps=20 seeds=[0]";
     } else {
       command = "recover";
-      tiny = "train.max_steps=20 data.replicates=1 baselines.lasso_iterations=5";
+      tiny = "train.steps=20 seeds=[0] baselines.lasso_iterations=5";
     }
     // Run from the source tree (configs name their data files relative to it); no plots.
     const auto r = run_command(fmt::format("cd {} && REGULA_PYTHON= {} --quiet {} --config {} --out {} device=cpu {}",

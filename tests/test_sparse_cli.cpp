@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/run_dir.h"
-#include "core/sparse_data.h"
+#include "trainers/sparse/problem.h"
 #include "core/tabular.h"
 #include "tests/test_util.h"
 
@@ -28,8 +28,8 @@ class SparseCli : public RegulaTest {
 };
 
 TEST_F(SparseCli, RecoverWritesTablesCsvsAndPlots) {
-  const auto r = run_command(cmd("recover", "device=cpu data.n=40 data.d=60 data.k=3 data.replicates=3 "
-                                            "train.max_steps=300 train.eta=[0.02,0.01] model.depths=[2,3] "
+  const auto r = run_command(cmd("recover", "device=cpu data.n=40 data.d=60 data.k=3 seeds=[0,1,2] "
+                                            "train.steps=300 train.lr=[0.02,0.01] model.depths=[2,3] "
                                             "baselines.lasso_iterations=100"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("min-norm LS"), std::string::npos) << r.output;
@@ -46,9 +46,9 @@ TEST_F(SparseCli, RecoverWritesTablesCsvsAndPlots) {
 }
 
 TEST_F(SparseCli, RecoverDigitAndMnistMakeAnImageGrid) {
-  auto r = run_command(cmd("recover", "device=cpu data.source=digit data.n=300 data.design=gaussian data.sigma=0 "
-                                      "model.depths=[2] model.positive=true model.w0=1e-4 train.eta=0.002 "
-                                      "train.max_steps=200 baselines.lasso_iterations=50"));
+  auto r = run_command(cmd("recover", "device=cpu data.kind=digit data.n=300 data.design=gaussian data.sigma=0 "
+                                      "model.depths=[2] model.positive=true model.w0=1e-4 train.lr=0.002 "
+                                      "train.steps=200 baselines.lasso_iterations=50"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("PSNR"), std::string::npos) << r.output;
   const auto dir = only_run("recover");
@@ -62,7 +62,7 @@ TEST_F(SparseCli, RecoverDigitAndMnistMakeAnImageGrid) {
   for (int i = 0; i < 2 * 784; ++i) bytes.push_back(char((i % 28 > 10 && i % 28 < 16) ? 200 : 0));
   std::ofstream(tmp() / "mnist/train-images-idx3-ubyte", std::ios::binary) << bytes;
   r = run_command(cmd("recover", "--mnist-dir " + (tmp() / "mnist").string() + " device=cpu data.n=100 model.depths=[2] "
-                      "model.positive=true train.max_steps=20 baselines.lasso=false name=mnist"));
+                      "model.positive=true train.steps=20 baselines.lasso=false name=mnist"));
   EXPECT_EQ(r.status, 0) << r.output;
   std::ofstream(tmp() / "mnist/train-images-idx3-ubyte", std::ios::binary) << bytes.substr(0, 700);
   r = run_command(cmd("recover", "--mnist-dir " + (tmp() / "mnist").string() + " device=cpu name=mnist2"));
@@ -71,27 +71,27 @@ TEST_F(SparseCli, RecoverDigitAndMnistMakeAnImageGrid) {
 }
 
 TEST_F(SparseCli, RecoverReadsUsersOwnProblemFromFiles) {
-  const auto pr = core::make_synthetic(core::SyntheticOptions(60, 80, 3).sigma(0.1).seed(9));
+  const auto pr = sparse::make_synthetic(sparse::SyntheticOptions(60, 80, 3).sigma(0.1).seed(9));
   core::write_npy(tmp() / "X.npy", pr.X);
   core::write_npy(tmp() / "y.npy", pr.y);
   core::write_npy(tmp() / "w.npy", pr.w_star);
-  const auto files = fmt::format("data.source=files data.x={0}/X.npy data.y={0}/y.npy data.w_star={0}/w.npy ",
+  const auto files = fmt::format("data.kind=files data.x={0}/X.npy data.y={0}/y.npy data.w_star={0}/w.npy ",
                                  tmp().string());
-  auto r = run_command(cmd("recover", "device=cpu model.depths=[2] train.max_steps=300 " + files));
+  auto r = run_command(cmd("recover", "device=cpu model.depths=[2] train.steps=300 " + files));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("n = 48, d = 80"), std::string::npos) << r.output;  // 20% held out
   EXPECT_TRUE(fs::exists(only_run("recover") / "curves.csv"));
   // Without w*: data-driven early stopping and baselines still run.
-  r = run_command(cmd("recover", fmt::format("device=cpu name=now model.depths=[2] train.max_steps=300 "
-                                             "data.source=files data.x={0}/X.npy data.y={0}/y.npy", tmp().string())));
+  r = run_command(cmd("recover", fmt::format("device=cpu name=now model.depths=[2] train.steps=300 "
+                                             "data.kind=files data.x={0}/X.npy data.y={0}/y.npy", tmp().string())));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("no w*"), std::string::npos) << r.output;
   EXPECT_TRUE(fs::exists(only_run("now") / "early_stopping_N2.csv"));
 }
 
 TEST_F(SparseCli, SweepWritesOneRowPerConfiguration) {
-  const auto r = run_command(cmd("sweep", "device=cpu data.n=[20,40] data.d=50 data.k=2 data.seeds=3 "
-                                          "model.depths=[2,3] model.w0=[1e-4,1e-3] train.eta=[0.01] train.max_steps=200"));
+  const auto r = run_command(cmd("sweep", "device=cpu data.n=[20,40] data.d=50 data.k=2 seeds=[0,1,2] "
+                                          "model.depths=[2,3] model.w0=[1e-4,1e-3] train.lr=[0.01] train.steps=200"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("P(recovered)"), std::string::npos) << r.output;
   const auto dir = only_run("sweep");
@@ -104,23 +104,23 @@ TEST_F(SparseCli, SweepWritesOneRowPerConfiguration) {
 }
 
 TEST_F(SparseCli, BadInputGivesOneLineAndNonZeroExit) {
-  for (const std::string& extra : {"train.etaa=0.1", "train.max_steps=abc", "data.design=uniform", "model.w0=-1"}) {
+  for (const std::string& extra : {"train.etaa=0.1", "train.steps=abc", "data.design=uniform", "model.w0=-1"}) {
     const auto r = run_command(testutil::regula_bin() + " --quiet recover --out " + tmp().string() + " device=cpu " + extra);
     EXPECT_EQ(r.status, 2) << extra << ": " << r.output;
     EXPECT_EQ(r.output.rfind("error: ", 0), 0u) << extra << ": " << r.output;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << extra << ": " << r.output;
   }
-  const auto r = run_command(cmd("sweep", "device=cpu model.depths=[2] train.eta=5 model.w0=[0.5] data.n=[30] "
-                                          "train.max_steps=100 data.seeds=1"));
+  const auto r = run_command(cmd("sweep", "device=cpu model.depths=[2] train.lr=5 model.w0=[0.5] data.n=[30] "
+                                          "train.steps=100 seeds=[0]"));
   EXPECT_EQ(r.status, 0) << r.output;  // a diverged run in a sweep is marked, not fatal
-  const auto d = run_command(cmd("recover", "device=cpu model.depths=[2] train.eta=5 model.w0=0.5 train.max_steps=300"));
+  const auto d = run_command(cmd("recover", "device=cpu model.depths=[2] train.lr=5 model.w0=0.5 train.steps=300"));
   EXPECT_EQ(d.status, 2) << d.output;
-  EXPECT_NE(d.output.find("smaller train.eta"), std::string::npos) << d.output;
+  EXPECT_NE(d.output.find("smaller train.lr"), std::string::npos) << d.output;
 }
 
 TEST_F(SparseCli, InterruptedSweepAndRecoverResumeToTheSameResults) {
-  const std::string grid = "device=cpu data.n=[20,40] data.d=50 data.k=2 data.seeds=2 model.depths=[2,3] "
-                           "train.eta=[0.01] train.checkpoint_every=100 ";
+  const std::string grid = "device=cpu data.n=[20,40] data.d=50 data.k=2 seeds=[0,1] model.depths=[2,3] "
+                           "train.lr=[0.01] train.checkpoint_every=100 ";
   // No plots (REGULA_PYTHON empty): this test is about the numbers.
   const auto run = [&](const std::string& sub, const std::string& extra) { return run_command("REGULA_PYTHON= " + cmd(sub, extra)); };
   const auto resume = [&](const std::string& sub, const fs::path& dir, const std::string& extra) {
@@ -131,17 +131,17 @@ TEST_F(SparseCli, InterruptedSweepAndRecoverResumeToTheSameResults) {
     return std::string(std::istreambuf_iterator<char>(in), {});
   };
   // Sweep: whole run to 400 steps vs a run stopped at 200 and resumed with max_steps raised.
-  ASSERT_EQ(run("sweep", grid + "train.max_steps=400 name=whole").status, 0);
-  ASSERT_EQ(run("sweep", grid + "train.max_steps=200 name=part").status, 0);
+  ASSERT_EQ(run("sweep", grid + "train.steps=400 name=whole").status, 0);
+  ASSERT_EQ(run("sweep", grid + "train.steps=200 name=part").status, 0);
   const auto part = only_run("part");
   ASSERT_TRUE(fs::exists(part / "checkpoints/batched_gd.pt"));
-  const auto resumed = resume("sweep", part, "train.max_steps=400");
+  const auto resumed = resume("sweep", part, "train.steps=400");
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resumed 8 runs at step 200"), std::string::npos) << resumed.output;
   EXPECT_EQ(slurp(part / "sweep.csv"), slurp(only_run("whole") / "sweep.csv"));
   // A resumption with other data is refused, and the run's config is left as it was.
   const auto config_before = slurp(part / "config.resolved.yaml");
-  EXPECT_NE(config_before.find("max_steps: 400"), std::string::npos) << config_before;
+  EXPECT_NE(config_before.find("steps: 400"), std::string::npos) << config_before;
   const auto other = resume("sweep", part, "data.sigma=0.3");
   EXPECT_EQ(other.status, 2) << other.output;
   EXPECT_NE(other.output.find("different run"), std::string::npos) << other.output;
@@ -149,12 +149,12 @@ TEST_F(SparseCli, InterruptedSweepAndRecoverResumeToTheSameResults) {
   const auto both = resume("sweep", part, "--config x.yaml");
   EXPECT_EQ(both.status, 2) << both.output;
   // Recover: the same for its batched depth x replicate runs.
-  const std::string rec = "device=cpu data.n=40 data.d=60 data.k=2 data.replicates=2 model.depths=[2,3] "
+  const std::string rec = "device=cpu data.n=40 data.d=60 data.k=2 seeds=[0,1] model.depths=[2,3] "
                           "train.checkpoint_every=100 baselines.lasso=false ";
-  ASSERT_EQ(run("recover", rec + "train.max_steps=300 name=rwhole").status, 0);
-  ASSERT_EQ(run("recover", rec + "train.max_steps=150 name=rpart").status, 0);
+  ASSERT_EQ(run("recover", rec + "train.steps=300 name=rwhole").status, 0);
+  ASSERT_EQ(run("recover", rec + "train.steps=150 name=rpart").status, 0);
   const auto rpart = only_run("rpart");
-  const auto rres = resume("recover", rpart, "train.max_steps=300");
+  const auto rres = resume("recover", rpart, "train.steps=300");
   ASSERT_EQ(rres.status, 0) << rres.output;
   EXPECT_EQ(slurp(rpart / "runs.csv"), slurp(only_run("rwhole") / "runs.csv"));
   EXPECT_EQ(slurp(rpart / "curves.csv"), slurp(only_run("rwhole") / "curves.csv"));

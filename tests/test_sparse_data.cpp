@@ -7,7 +7,7 @@
 
 #include "core/errors.h"
 #include "core/mnist.h"
-#include "core/sparse_data.h"
+#include "trainers/sparse/problem.h"
 #include "core/tabular.h"
 #include "tests/test_util.h"
 
@@ -39,21 +39,21 @@ class SparseData : public RegulaTest {
 };
 
 TEST_F(SparseData, SyntheticProblemHasTheRequestedStructure) {
-  const auto p = core::make_synthetic(
-      core::SyntheticOptions(50, 30, 4).support_values({1, 2}).sigma(0.0).n_val(10).seed(3));
+  const auto p = sparse::make_synthetic(
+      sparse::SyntheticOptions(50, 30, 4).support_values({1, 2}).sigma(0.0).n_val(10).seed(3));
   EXPECT_EQ(p.X.sizes(), (std::vector<int64_t>{50, 30}));
   EXPECT_EQ(p.X_val.sizes(), (std::vector<int64_t>{10, 30}));
   EXPECT_TRUE(torch::equal(p.support(), torch::arange(4)));
   EXPECT_TRUE(torch::equal(p.w_star.slice(0, 0, 4), torch::tensor({1.0, 2.0, 1.0, 2.0}, torch::kDouble)));
   EXPECT_TRUE(p.X.abs().eq(1).all().item<bool>());  // Rademacher
   EXPECT_TRUE(torch::allclose(p.y, p.X.mv(p.w_star)));  // sigma = 0
-  const auto q = core::make_synthetic(core::SyntheticOptions(50, 30, 4).support_values({1, 2}).sigma(0.0).n_val(10).seed(3));
+  const auto q = sparse::make_synthetic(sparse::SyntheticOptions(50, 30, 4).support_values({1, 2}).sigma(0.0).n_val(10).seed(3));
   EXPECT_TRUE(torch::equal(p.X, q.X));  // same seed, same data, whatever the global RNG did
-  const auto r = core::make_synthetic(core::SyntheticOptions(50, 30, 4).seed(4).design("gaussian"));
+  const auto r = sparse::make_synthetic(sparse::SyntheticOptions(50, 30, 4).seed(4).design(sparse::DesignOptions().kind("gaussian")));
   EXPECT_FALSE(r.X.abs().eq(1).all().item<bool>());
   EXPECT_NEAR((r.y - r.X.mv(r.w_star)).std().item<double>(), 0.5, 0.2);
-  EXPECT_THROW(core::make_synthetic(core::SyntheticOptions(10, 5, 6)), ConfigError);
-  EXPECT_THROW(core::make_synthetic(core::SyntheticOptions(10, 5, 2).design("uniform")), ConfigError);
+  EXPECT_THROW(sparse::make_synthetic(sparse::SyntheticOptions(10, 5, 6)), ConfigError);
+  EXPECT_THROW(sparse::make_synthetic(sparse::SyntheticOptions(10, 5, 2).design(sparse::DesignOptions().kind("uniform"))), ConfigError);
 }
 
 TEST_F(SparseData, LoadsXyAndTruthFromCsvAndNpy) {
@@ -65,17 +65,17 @@ TEST_F(SparseData, LoadsXyAndTruthFromCsvAndNpy) {
   const auto y = X.mv(w);
   for (int i = 0; i < 10; ++i) csv += std::to_string(y[i].item<double>()) + "\n";
   write("y.csv", csv);
-  const auto p = core::load_problem(tmp() / "X.npy", tmp() / "y.csv", tmp() / "w.npy", 0.2, 0);
+  const auto p = sparse::load_problem(tmp() / "X.npy", tmp() / "y.csv", tmp() / "w.npy", 0.2, 0);
   EXPECT_EQ(p.n(), 8);
   EXPECT_EQ(p.n_val(), 2);
   EXPECT_TRUE(torch::allclose(p.y, p.X.mv(w), 1e-5));  // rows stay paired after the shuffle
   EXPECT_TRUE(torch::allclose(p.y_val, p.X_val.mv(w), 1e-5));
   EXPECT_TRUE(torch::equal(p.w_star, w));
   write("short.csv", "1\n2\n");
-  EXPECT_THROW(core::load_problem(tmp() / "X.npy", tmp() / "short.csv", "", 0.0, 0), DataError);
+  EXPECT_THROW(sparse::load_problem(tmp() / "X.npy", tmp() / "short.csv", "", 0.0, 0), DataError);
   core::write_npy(tmp() / "w4.npy", torch::ones({4}, torch::kDouble));
-  EXPECT_THROW(core::load_problem(tmp() / "X.npy", tmp() / "y.csv", tmp() / "w4.npy", 0.0, 0), DataError);
-  EXPECT_THROW(core::load_problem(tmp() / "nope.npy", tmp() / "y.csv", "", 0.0, 0), DataError);
+  EXPECT_THROW(sparse::load_problem(tmp() / "X.npy", tmp() / "y.csv", tmp() / "w4.npy", 0.0, 0), DataError);
+  EXPECT_THROW(sparse::load_problem(tmp() / "nope.npy", tmp() / "y.csv", "", 0.0, 0), DataError);
 }
 
 TEST_F(SparseData, ReadsIdxImagesRawAndGzipped) {

@@ -7,11 +7,11 @@
 #include <torch/autograd.h>
 
 #include "core/errors.h"
-#include "core/sparse_data.h"
+#include "trainers/sparse/problem.h"
 #include "models/diagonal_linear.h"
 #include "tests/test_util.h"
-#include "trainers/batched_gd.h"
-#include "trainers/diagonal_gd.h"
+#include "trainers/sparse/batched_gd.h"
+#include "trainers/sparse/gd.h"
 
 using namespace regula;
 using regula::testutil::RegulaTest;
@@ -19,8 +19,8 @@ using regula::testutil::RegulaTest;
 namespace {
 const auto kF64 = torch::TensorOptions().dtype(torch::kDouble);
 
-trainers::GDParams single_params(double eta, int64_t depth, int64_t n, bool positive = false) {
-  trainers::GDParams p;
+sparse::GDParams single_params(double eta, int64_t depth, int64_t n, bool positive = false) {
+  sparse::GDParams p;
   p.eta = torch::scalar_tensor(eta, kF64);
   p.depth = torch::scalar_tensor(double(depth), kF64);
   p.uniform_depth = double(depth);
@@ -53,7 +53,11 @@ TEST_F(SparseModel, InitialisationAndForward) {
   EXPECT_EQ(pos->parameters().size(), 1u);
   EXPECT_TRUE(torch::allclose(pos->weight(), torch::full({3}, 0.25)));
   EXPECT_THROW(models::DiagonalLinear(models::DiagonalLinearOptions(3).depth(0)), ConfigError);
-  EXPECT_THROW(models::DiagonalLinearOptions(3).w0(-1.0), ConfigError);
+  EXPECT_THROW(models::DiagonalLinear(models::DiagonalLinearOptions(3).w0(-1.0)), ConfigError);
+  // The setters do not depend on their order.
+  const auto a = models::DiagonalLinearOptions(4).w0(1e-6).depth(3), b = models::DiagonalLinearOptions(4).depth(3).w0(1e-6);
+  EXPECT_DOUBLE_EQ(a.init_scale(), b.init_scale());
+  EXPECT_NEAR(a.init_scale(), 1e-2, 1e-15);
 }
 
 TEST_F(SparseModel, StepMatchesHandComputation) {
@@ -66,7 +70,7 @@ TEST_F(SparseModel, StepMatchesHandComputation) {
   // g = 2 X^T r / 2 = (0.859375 - 0.765625, 1.71875 + 0.765625) = (0.09375, 2.484375)
   const double eta = 0.1;
   const double g0 = 0.09375, g1 = 2.484375;
-  const auto loss = trainers::gd_step(u, v, X, y, single_params(eta, 3, 2));
+  const auto loss = sparse::gd_step(u, v, X, y, single_params(eta, 3, 2));
   EXPECT_NEAR(loss.item<double>(), (0.859375 * 0.859375 + 0.765625 * 0.765625) / 2, 1e-15);
   EXPECT_NEAR(u[0].item<double>(), 0.5 - eta * 3 * 0.25 * g0, 1e-15);
   EXPECT_NEAR(u[1].item<double>(), 1.0 - eta * 3 * 1.0 * g1, 1e-15);
@@ -91,7 +95,7 @@ TEST_F(SparseModel, StepEqualsGradientDescentOnTheLossViaAutograd) {
       const double eta = 0.05;
       const auto u_expect = m->u.detach() - eta * grads[0];
       auto u = m->u.detach().clone(), v = m->v.defined() ? m->v.detach().clone() : torch::Tensor();
-      const auto l = trainers::gd_step(u, v, X, y, single_params(eta, depth, n, positive));
+      const auto l = sparse::gd_step(u, v, X, y, single_params(eta, depth, n, positive));
       EXPECT_NEAR(l.item<double>(), loss.item<double>(), 1e-12);
       EXPECT_TRUE(torch::allclose(u, u_expect, 1e-12, 1e-12)) << "depth " << depth;
       if (!positive) {
@@ -108,13 +112,13 @@ TEST_F(SparseModel, BatchedSweepEqualsPerProblemRuns) {
   for (const bool fused : {true, false})
     for (const bool positive : {false, true}) {
       SCOPED_TRACE(testing::Message() << "fused " << fused << " positive " << positive);
-  std::vector<core::SparseProblem> problems{
-      core::make_synthetic(core::SyntheticOptions(30, 40, 3).sigma(0.1).n_val(5).seed(1)),
-      core::make_synthetic(core::SyntheticOptions(18, 40, 3).support_values({1, 2}).sigma(0.1).n_val(8).seed(2))};
-  const std::vector<trainers::GDConfig> configs{{2, 1e-2, 0.01}, {3, 0.05, 0.02}, {1, 1e-3, 0.005}, {7, 0.3, 0.01}};
-  const auto pb = trainers::stack_problems(problems, torch::kCPU, torch::kDouble);
-  const auto res = trainers::run_batched_gd(
-      pb, configs, trainers::BatchedGDOptions().max_steps(200).log_every(20).fused(fused).positive(positive));
+  std::vector<sparse::SparseProblem> problems{
+      sparse::make_synthetic(sparse::SyntheticOptions(30, 40, 3).sigma(0.1).n_val(5).seed(1)),
+      sparse::make_synthetic(sparse::SyntheticOptions(18, 40, 3).support_values({1, 2}).sigma(0.1).n_val(8).seed(2))};
+  const std::vector<sparse::GDConfig> configs{{2, 1e-2, 0.01}, {3, 0.05, 0.02}, {1, 1e-3, 0.005}, {7, 0.3, 0.01}};
+  const auto pb = sparse::stack_problems(problems, torch::kCPU, torch::kDouble);
+  const auto res = sparse::run_batched_gd(
+      pb, configs, sparse::BatchedGDOptions().steps(200).eval_every(20).fused(fused).positive(positive));
   ASSERT_EQ(res.steps.size(), 11u);
   for (std::size_t p = 0; p < problems.size(); ++p) {
     for (std::size_t c = 0; c < configs.size(); ++c) {
@@ -122,7 +126,7 @@ TEST_F(SparseModel, BatchedSweepEqualsPerProblemRuns) {
       const auto params = single_params(configs[c].eta, configs[c].depth, problems[p].n(), positive);
       double best = INFINITY;
       for (int64_t t = 0; t <= 200; ++t) {
-        const auto w = trainers::diagonal_weight(u, v, params);
+        const auto w = sparse::diagonal_weight(u, v, params);
         const double err = (w - problems[p].w_star).square().sum().item<double>();
         best = std::min(best, t % 20 == 0 ? err : best);
         if (t % 20 == 0) {
@@ -131,9 +135,9 @@ TEST_F(SparseModel, BatchedSweepEqualsPerProblemRuns) {
           const double vl = (problems[p].X_val.mv(w) - problems[p].y_val).square().mean().item<double>();
           EXPECT_NEAR(res.val_loss[i][static_cast<std::size_t>(t / 20)], vl, 1e-10 * (1 + vl));
         }
-        if (t < 200) trainers::gd_step(u, v, problems[p].X, problems[p].y, params);
+        if (t < 200) sparse::gd_step(u, v, problems[p].X, problems[p].y, params);
       }
-      EXPECT_TRUE(torch::allclose(res.final_w[int64_t(p)][int64_t(c)], trainers::diagonal_weight(u, v, params), 1e-10, 1e-12));
+      EXPECT_TRUE(torch::allclose(res.final_w[int64_t(p)][int64_t(c)], sparse::diagonal_weight(u, v, params), 1e-10, 1e-12));
       EXPECT_NEAR(res.best_error[int64_t(p)][int64_t(c)].item<double>(), best, 1e-10 * (1 + best));
     }
   }
@@ -141,32 +145,32 @@ TEST_F(SparseModel, BatchedSweepEqualsPerProblemRuns) {
 }
 
 TEST_F(SparseModel, DivergenceIsReportedWithAFix) {
-  const auto pr = core::make_synthetic(core::SyntheticOptions(20, 30, 2).seed(3)).to(torch::kCPU, torch::kDouble);
+  const auto pr = sparse::make_synthetic(sparse::SyntheticOptions(20, 30, 2).seed(3)).to(torch::kCPU, torch::kDouble);
   models::DiagonalLinear m(models::DiagonalLinearOptions(30).depth(2).init_scale(0.5));
   m->to(torch::kDouble);
-  trainers::DiagonalTrainer trainer(m, trainers::DiagonalTrainerOptions(5.0).max_steps(500).eval_every(5));
+  sparse::DiagonalTrainer trainer(m, sparse::DiagonalTrainerOptions(5.0).steps(500).eval_every(5));
   trainers::CallbackList none;
   try {
     trainer.fit(pr, none);
     FAIL() << "expected a DivergenceError";
   } catch (const DivergenceError& e) {
     const std::string msg = e.what();
-    EXPECT_NE(msg.find("smaller train.eta"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("smaller train.lr"), std::string::npos) << msg;
     EXPECT_NE(msg.find("w0"), std::string::npos) << msg;
   }
   // The batched engine: throw on request, else mark and freeze only the diverged run.
-  const auto pb = trainers::stack_problems({pr}, torch::kCPU, torch::kDouble);
-  const std::vector<trainers::GDConfig> cfg{{2, 0.5, 5.0}, {2, 1e-3, 0.01}};
-  EXPECT_THROW(trainers::run_batched_gd(pb, cfg, trainers::BatchedGDOptions().max_steps(300).throw_on_divergence(true)),
+  const auto pb = sparse::stack_problems({pr}, torch::kCPU, torch::kDouble);
+  const std::vector<sparse::GDConfig> cfg{{2, 0.5, 5.0}, {2, 1e-3, 0.01}};
+  EXPECT_THROW(sparse::run_batched_gd(pb, cfg, sparse::BatchedGDOptions().steps(300).throw_on_divergence(true)),
                DivergenceError);
-  const auto res = trainers::run_batched_gd(pb, cfg, trainers::BatchedGDOptions().max_steps(300));
+  const auto res = sparse::run_batched_gd(pb, cfg, sparse::BatchedGDOptions().steps(300));
   EXPECT_EQ(res.diverged, (std::vector<uint8_t>{1, 0}));
   EXPECT_TRUE(torch::isfinite(res.final_w).all().item<bool>());
 }
 
 TEST_F(SparseModel, EarlyStoppingOnValidationRestoresTheBestIterate) {
   // Noisy problem, tiny init: validation loss falls, then rises as noise is fitted.
-  const auto pr = core::make_synthetic(core::SyntheticOptions(60, 150, 3).sigma(1.0).n_val(60).seed(4))
+  const auto pr = sparse::make_synthetic(sparse::SyntheticOptions(60, 150, 3).sigma(1.0).n_val(60).seed(4))
                       .to(torch::kCPU, torch::kDouble);
   models::DiagonalLinear m(models::DiagonalLinearOptions(150).depth(2).w0(1e-6));
   m->to(torch::kDouble);
@@ -181,7 +185,7 @@ TEST_F(SparseModel, EarlyStoppingOnValidationRestoresTheBestIterate) {
   auto rec = std::make_shared<Rec>();
   rec->out = &seen;
   cbs.add(rec);
-  trainers::DiagonalTrainer trainer(m, trainers::DiagonalTrainerOptions(0.02).max_steps(20000).eval_every(10));
+  sparse::DiagonalTrainer trainer(m, sparse::DiagonalTrainerOptions(0.02).steps(20000).eval_every(10));
   const auto fit = trainer.fit(pr, cbs);
   ASSERT_FALSE(fit.stop_reason.empty()) << "validation loss never stopped improving";
   EXPECT_LT(fit.steps, 20000);
@@ -210,21 +214,21 @@ bool same_logs(const std::vector<std::vector<double>>& a, const std::vector<std:
 
 TEST_F(SparseModel, BatchedRunResumesExactlyFromItsCheckpoint) {
   // Validation data, logged paths, mixed depths and one diverging (frozen) configuration.
-  std::vector<core::SparseProblem> problems{
-      core::make_synthetic(core::SyntheticOptions(30, 40, 3).sigma(0.1).n_val(5).seed(1)),
-      core::make_synthetic(core::SyntheticOptions(18, 40, 3).sigma(0.1).n_val(8).seed(2))};
-  const std::vector<trainers::GDConfig> configs{{2, 1e-2, 0.01}, {3, 0.05, 0.02}, {2, 0.5, 5.0}};
-  const auto pb = trainers::stack_problems(problems, torch::kCPU, torch::kDouble);
+  std::vector<sparse::SparseProblem> problems{
+      sparse::make_synthetic(sparse::SyntheticOptions(30, 40, 3).sigma(0.1).n_val(5).seed(1)),
+      sparse::make_synthetic(sparse::SyntheticOptions(18, 40, 3).sigma(0.1).n_val(8).seed(2))};
+  const std::vector<sparse::GDConfig> configs{{2, 1e-2, 0.01}, {3, 0.05, 0.02}, {2, 0.5, 5.0}};
+  const auto pb = sparse::stack_problems(problems, torch::kCPU, torch::kDouble);
   const auto ckpt = (tmp() / "checkpoints" / "batched_gd.pt").string();
   for (const bool fused : {true, false}) {
     SCOPED_TRACE(testing::Message() << "fused " << fused);
-    const auto opts = trainers::BatchedGDOptions().log_every(10).path_coords(2).fused(fused);
-    const auto whole = trainers::run_batched_gd(pb, configs, trainers::BatchedGDOptions(opts).max_steps(300));
+    const auto opts = sparse::BatchedGDOptions().eval_every(10).path_coords(2).fused(fused);
+    const auto whole = sparse::run_batched_gd(pb, configs, sparse::BatchedGDOptions(opts).steps(300));
     std::filesystem::remove(ckpt);
     // "Interrupted" at step 160, then continued to 300 from the checkpoint.
-    auto part = trainers::BatchedGDOptions(opts).checkpoint_every(50).checkpoint_path(ckpt).resume(true);
-    trainers::run_batched_gd(pb, configs, trainers::BatchedGDOptions(part).max_steps(160));
-    const auto resumed = trainers::run_batched_gd(pb, configs, trainers::BatchedGDOptions(part).max_steps(300));
+    auto part = sparse::BatchedGDOptions(opts).checkpoint_every(50).checkpoint_path(ckpt).resume(true);
+    sparse::run_batched_gd(pb, configs, sparse::BatchedGDOptions(part).steps(160));
+    const auto resumed = sparse::run_batched_gd(pb, configs, sparse::BatchedGDOptions(part).steps(300));
     EXPECT_EQ(resumed.steps, whole.steps);
     EXPECT_TRUE(same_logs(resumed.error, whole.error));
     EXPECT_TRUE(same_logs(resumed.val_loss, whole.val_loss));
@@ -237,15 +241,15 @@ TEST_F(SparseModel, BatchedRunResumesExactlyFromItsCheckpoint) {
     EXPECT_TRUE(torch::equal(resumed.val_best_step, whole.val_best_step));
   }
   // A checkpoint of another run is refused, and so is a truncated file.
-  const auto other = std::vector<trainers::GDConfig>{{2, 1e-2, 0.02}, {3, 0.05, 0.02}, {2, 0.5, 5.0}};
-  const auto again = trainers::BatchedGDOptions().log_every(10).path_coords(2).max_steps(400).checkpoint_every(50)
+  const auto other = std::vector<sparse::GDConfig>{{2, 1e-2, 0.02}, {3, 0.05, 0.02}, {2, 0.5, 5.0}};
+  const auto again = sparse::BatchedGDOptions().eval_every(10).path_coords(2).steps(400).checkpoint_every(50)
                          .checkpoint_path(ckpt).resume(true);
   try {
-    trainers::run_batched_gd(pb, other, again);
+    sparse::run_batched_gd(pb, other, again);
     FAIL() << "expected a CheckpointError";
   } catch (const CheckpointError& e) {
     EXPECT_NE(std::string(e.what()).find("different run"), std::string::npos) << e.what();
   }
   std::filesystem::resize_file(ckpt, std::filesystem::file_size(ckpt) / 2);
-  EXPECT_THROW(trainers::run_batched_gd(pb, configs, again), CheckpointError);
+  EXPECT_THROW(sparse::run_batched_gd(pb, configs, again), CheckpointError);
 }

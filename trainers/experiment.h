@@ -24,6 +24,10 @@
 
 namespace regula::trainers {
 
+/// The embedded defaults of `regula train` (the README's k-TV demo table): the
+/// 1-D cubic, no penalty against k-TV with k = 2.
+extern const char* const kTrainDefaults;
+
 /// A named set of overrides.
 struct Variant {
   std::string name;

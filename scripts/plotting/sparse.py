@@ -74,19 +74,24 @@ def recover(run_dir):
         made.append(save(fig, run_dir, "error_curves"))
     npy = os.path.join(run_dir, "recovery_images.npy")
     if os.path.exists(npy):
-        images = np.load(npy)
-        labels = open(os.path.join(run_dir, "recovery_labels.txt")).read().split("\n")
-        fig, axes = plt.subplots(1, len(images), figsize=(1.9 * len(images), 2.4))
-        truth = images[0]
-        for ax, img, label in zip(axes, images, labels):
-            ax.imshow(img, cmap="gray", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            title = label
-            if label != "original":
-                mse = float(np.mean((img - truth) ** 2))
-                title += f"\nerr {np.sum((img - truth) ** 2):.3g}, {10 * math.log10(1 / max(mse, 1e-30)):.1f} dB"
-            ax.set_title(title, fontsize=8)
+        images = np.load(npy)  # [digits, methods, H, W]
+        if images.ndim == 3:
+            images = images[None]
+        labels = [l for l in open(os.path.join(run_dir, "recovery_labels.txt")).read().split("\n") if l]
+        rows, cols = images.shape[0], images.shape[1]
+        fig, axes = plt.subplots(rows, cols, figsize=(1.9 * cols, 2.4 * rows), squeeze=False)
+        for r in range(rows):
+            truth = images[r][0] if labels[0] == "original" else None
+            for ax, img, label in zip(axes[r], images[r], labels):
+                ax.imshow(img, cmap="gray", vmin=0, vmax=1)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                title = label
+                if truth is not None and label != "original":
+                    mse = float(np.mean((img - truth) ** 2))
+                    title += f"\nerr {np.sum((img - truth) ** 2):.3g}, {10 * math.log10(1 / max(mse, 1e-30)):.1f} dB"
+                ax.set_title(title, fontsize=8)
+        fig.tight_layout()
         made.append(save(fig, run_dir, "recovery"))
     return made
 

@@ -1,4 +1,4 @@
-#include "trainers/batched_gd.h"
+#include "trainers/sparse/batched_gd.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,10 +12,10 @@
 #include "core/checkpoint.h"
 #include "core/errors.h"
 #include "core/logging.h"
-#include "trainers/diagonal_gd.h"
-#include "trainers/gd_kernels.h"
+#include "trainers/sparse/gd.h"
+#include "trainers/sparse/gd_kernels.h"
 
-namespace regula::trainers {
+namespace regula::sparse {
 namespace {
 
 torch::Tensor pad_rows(const torch::Tensor& t, int64_t rows) {
@@ -30,12 +30,13 @@ torch::Tensor pad_rows(const torch::Tensor& t, int64_t rows) {
 struct RunState {
   GDParams p;
   torch::Tensor u, v, loss0, best_error, best_step, val_best, val_best_step, val_best_error, best_w, val_best_w,
-      diverged;
+      diverged, es_val, es_step, es_error, es_w, es_stop_step;
   std::vector<std::pair<std::string, torch::Tensor*>> named() {
     return {{"u", &u}, {"v", &v}, {"eta", &p.eta}, {"step_scale", &p.step_scale}, {"loss0", &loss0},
             {"best_error", &best_error}, {"best_step", &best_step}, {"val_best", &val_best},
             {"val_best_step", &val_best_step}, {"val_best_error", &val_best_error}, {"best_w", &best_w},
-            {"val_best_w", &val_best_w}, {"diverged", &diverged}};
+            {"val_best_w", &val_best_w}, {"diverged", &diverged}, {"es_val", &es_val}, {"es_step", &es_step},
+            {"es_error", &es_error}, {"es_w", &es_w}, {"es_stop_step", &es_stop_step}};
   }
 };
 
@@ -52,13 +53,13 @@ uint64_t data_fingerprint(const BatchedProblems& pb) {
   return h;
 }
 
-// What must not change between a checkpoint and its resumption (max_steps may grow): one
+// What must not change between a checkpoint and its resumption (steps may grow): one
 // "key=value" per line, so a refusal can name the first difference.
 std::string run_signature(const BatchedProblems& pb, const std::vector<GDConfig>& configs, const BatchedGDOptions& o) {
-  std::string s = fmt::format("problems={}\nrows={}\nd={}\ndtype={}\npositive={}\nlog_every={}\npath_coords={}\n"
-                              "divergence_factor={:.17g}\nconfigurations=",
+  std::string s = fmt::format("problems={}\nrows={}\nd={}\ndtype={}\npositive={}\neval_every={}\npath_coords={}\n"
+                              "divergence_factor={:.17g}\npatience_steps={}\nconfigurations=",
                               pb.problems(), pb.X.size(1), pb.dim(), c10::toString(pb.X.scalar_type()), o.positive(),
-                              o.log_every(), o.path_coords(), o.divergence_factor());
+                              o.eval_every(), o.path_coords(), o.divergence_factor(), o.patience_steps());
   for (const auto& c : configs) s += fmt::format("(N {}, alpha {:.17g}, eta {:.17g})", c.depth, c.alpha, c.eta);
   return s + fmt::format("\ndata (seeds, noise, files) fingerprint={:016x}", data_fingerprint(pb));
 }
@@ -136,14 +137,16 @@ int64_t load_checkpoint(const std::string& path, const std::string& signature, R
 
 }  // namespace
 
-BatchedProblems stack_problems(const std::vector<core::SparseProblem>& problems, torch::Device device,
+BatchedProblems stack_problems(const std::vector<SparseProblem>& problems, torch::Device device,
                                torch::ScalarType dtype) {
   if (problems.empty()) throw ConfigError("a sweep needs at least one problem");
   const int64_t d = problems.front().d();
   int64_t n_max = 0, m_max = 0;
   for (const auto& p : problems) {
     if (p.d() != d) throw DataError(fmt::format("problems of a sweep must share d: got {} and {}", d, p.d()));
-    if (!p.has_truth()) throw DataError("the batched engine needs the ground truth w* of every problem");
+    if (p.has_truth() != problems.front().has_truth()) {
+      throw DataError("problems of one batched run must all have a ground truth w*, or none");
+    }
     n_max = std::max(n_max, p.n());
     m_max = std::max(m_max, p.n_val());
   }
@@ -152,7 +155,7 @@ BatchedProblems stack_problems(const std::vector<core::SparseProblem>& problems,
     X.push_back(pad_rows(p.X, n_max));
     y.push_back(pad_rows(p.y, n_max));
     inv_n.push_back(torch::full({1}, 1.0 / static_cast<double>(p.n()), torch::kDouble));
-    w.push_back(p.w_star);
+    w.push_back(p.has_truth() ? p.w_star : torch::zeros({d}, torch::kDouble));  // no w*: errors measure ||w||^2
     if (m_max > 0) {
       Xv.push_back(pad_rows(p.X_val.defined() ? p.X_val : torch::zeros({0, d}, torch::kDouble), m_max));
       yv.push_back(pad_rows(p.y_val.defined() ? p.y_val : torch::zeros({0}, torch::kDouble), m_max));
@@ -178,8 +181,8 @@ BatchedProblems stack_problems(const std::vector<core::SparseProblem>& problems,
 BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDConfig>& configs,
                                const BatchedGDOptions& o) {
   if (configs.empty()) throw ConfigError("a sweep needs at least one configuration");
-  if (o.max_steps() < 1 || o.log_every() < 1 || o.flush_every() < 1) {
-    throw ConfigError(fmt::format("max_steps = {}, log_every = {} must be >= 1", o.max_steps(), o.log_every()));
+  if (o.steps() < 1 || o.eval_every() < 1 || o.flush_every() < 1) {
+    throw ConfigError(fmt::format("steps = {}, eval_every = {} must be >= 1", o.steps(), o.eval_every()));
   }
   torch::NoGradGuard no_grad;
   flush_denormals();
@@ -234,6 +237,14 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
   auto& val_best_w = st.val_best_w = torch::zeros({P, C, d}, opts);
   auto& diverged = st.diverged = torch::zeros({P, C}, opts.dtype(torch::kBool));
   auto& loss0 = st.loss0 = torch::zeros({P, C}, opts);  // set at step 0
+  const bool early_stopping = has_val && o.patience_steps() > 0;
+  if (early_stopping) {
+    st.es_val = torch::full({P, C}, big, opts);
+    st.es_step = torch::zeros({P, C}, opts);
+    st.es_error = torch::full({P, C}, big, opts);
+    st.es_w = torch::zeros({P, C, d}, opts);
+    st.es_stop_step = torch::full({P, C}, -1.0, opts);
+  }
   const auto off_mask = pb.support.logical_not();
 
   // Paths: the first `path_coords` support coordinates of problem 0.
@@ -303,16 +314,16 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
     t_start = load_checkpoint(o.checkpoint_path(), signature, st, res);
     last_checkpoint = t_start;
     w = diagonal_weight(u, v, p);
-    if (t_start > o.max_steps()) {
-      throw CheckpointError(fmt::format("checkpoint '{}' is at step {}, beyond max_steps = {}: raise train.max_steps "
-                                        "to continue it", o.checkpoint_path(), t_start, o.max_steps()));
+    if (t_start > o.steps()) {
+      throw CheckpointError(fmt::format("checkpoint '{}' is at step {}, beyond steps = {}: raise train.steps "
+                                        "to continue it", o.checkpoint_path(), t_start, o.steps()));
     }
     core::log_info("resumed {} runs at step {} from {}", P * C, t_start, o.checkpoint_path());
   }
   if (o.on_start()) o.on_start()();
-  for (int64_t t = t_start; t <= o.max_steps(); ++t) {
+  for (int64_t t = t_start; t <= o.steps(); ++t) {
     const bool logged_before_checkpoint = t == t_start && t_start > 0;
-    if (!logged_before_checkpoint && (t % o.log_every() == 0 || t == o.max_steps())) {
+    if (!logged_before_checkpoint && (t % o.eval_every() == 0 || t == o.steps())) {
       w = diagonal_weight(u, v, p);
       const auto train = (torch::matmul(w, pb.Xt) - pb.y).square().sum(-1) * pb.inv_n.squeeze(-1);
       if (t == 0) loss0 = train.clamp_min(1e-30);
@@ -340,6 +351,17 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
         val_best_error = torch::where(vimp, err, val_best_error);
         val_best_w = torch::where(vimp.unsqueeze(-1), w, val_best_w);
       }
+      if (early_stopping) {
+        // Runs whose patience ran out keep their early-stopped iterate.
+        const auto running = st.es_stop_step.lt(0);
+        const auto eimp = running.logical_and(val < st.es_val);
+        st.es_val = torch::where(eimp, val, st.es_val);
+        st.es_step = torch::where(eimp, torch::full_like(st.es_step, tt), st.es_step);
+        st.es_error = torch::where(eimp, err, st.es_error);
+        st.es_w = torch::where(eimp.unsqueeze(-1), w, st.es_w);
+        const auto out_of_patience = running.logical_and(st.es_step.le(tt - static_cast<double>(o.patience_steps())));
+        st.es_stop_step = torch::where(out_of_patience, torch::full_like(st.es_stop_step, tt), st.es_stop_step);
+      }
       if (!o.throw_on_divergence()) {
         // Freeze diverged runs: reset their state and zero their step size (no NaNs spread).
         const auto m3 = newly.unsqueeze(-1);
@@ -350,13 +372,13 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
         w = diagonal_weight(u, v, p);
       }
       if (static_cast<int64_t>(pending.size()) >= o.flush_every()) flush();
-      if (checkpointing && t > 0 && (t - last_checkpoint >= o.checkpoint_every() || t == o.max_steps())) {
+      if (checkpointing && t > 0 && (t - last_checkpoint >= o.checkpoint_every() || t == o.steps())) {
         flush();
         save_checkpoint(o.checkpoint_path(), signature, t, st, res);
         last_checkpoint = t;
       }
     }
-    if (t == o.max_steps()) break;
+    if (t == o.steps()) break;
     if (fused) {
       at::bmm_out(r, w, pb.Xt).sub_(pb.y);
       at::bmm_out(g, r, pb.X);
@@ -372,10 +394,17 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
   res.val_best_w = has_val ? val_best_w : torch::Tensor();
   res.val_best_error = has_val ? val_best_error.to(torch::kCPU, torch::kDouble) : torch::Tensor();
   res.val_best_step = has_val ? val_best_step.to(torch::kCPU, torch::kLong) : torch::Tensor();
+  if (early_stopping) {
+    res.es_w = st.es_w;
+    res.es_step = st.es_step.to(torch::kCPU, torch::kLong);
+    res.es_error = st.es_error.to(torch::kCPU, torch::kDouble);
+    res.es_val_loss = st.es_val.to(torch::kCPU, torch::kDouble);
+    res.es_stop_step = st.es_stop_step.to(torch::kCPU, torch::kLong);
+  }
   res.final_w = diagonal_weight(u, v, p);
   const auto dv = diverged.flatten().cpu().to(torch::kUInt8);
   res.diverged.assign(dv.data_ptr<uint8_t>(), dv.data_ptr<uint8_t>() + dv.numel());
   return res;
 }
 
-}  // namespace regula::trainers
+}  // namespace regula::sparse

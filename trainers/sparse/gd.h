@@ -15,11 +15,11 @@
 #include <torch/types.h>
 
 #include "core/options.h"
-#include "core/sparse_data.h"
+#include "trainers/sparse/problem.h"
 #include "models/diagonal_linear.h"
 #include "trainers/callbacks.h"
 
-namespace regula::trainers {
+namespace regula::sparse {
 
 /// Per-step parameters of `gd_step`, each broadcastable against u.
 struct GDParams {
@@ -54,15 +54,15 @@ torch::Tensor diagonal_weight(const torch::Tensor& u, const torch::Tensor& v, co
 void flush_denormals();
 
 /// The message of a DivergenceError: names the step, loss, eta and alpha, and the fix.
-std::string divergence_message(int64_t step, double loss, double eta, double alpha, double w0);
+std::string divergence_message(int64_t step, double loss, double lr, double alpha, double w0);
 
 /// Options of DiagonalTrainer.
 struct DiagonalTrainerOptions {
-  explicit DiagonalTrainerOptions(double eta) : eta_(eta) {}
+  explicit DiagonalTrainerOptions(double lr) : lr_(lr) {}
   /// Step size \eta.
-  REGULA_ARG(double, eta);
-  /// Maximum number of steps.
-  REGULA_ARG(int64_t, max_steps) = 10000;
+  REGULA_ARG(double, lr);
+  /// Number of steps.
+  REGULA_ARG(int64_t, steps) = 10000;
   /// Evaluate metrics (host reads), callbacks' on_eval_end and the divergence check every this many steps.
   REGULA_ARG(int64_t, eval_every) = 10;
   /// Diverged when the loss exceeds this factor times the initial loss (or is not finite).
@@ -72,22 +72,24 @@ struct DiagonalTrainerOptions {
 /// What a fit returns.
 struct DiagonalFitResult {
   int64_t steps = 0;        ///< steps run
-  std::string stop_reason;  ///< empty when max_steps was reached
+  std::string stop_reason;  ///< empty when all steps ran
 };
 
-/// Single-problem trainer: GD steps on the model's u, v, evaluations every
-/// `eval_every` steps with metrics train_loss, val_loss (with validation data)
-/// and error = ||w - w^*||^2 (with ground truth), passed to callbacks
+/// Single-problem trainer: GD steps on the model's u, v (in the model's dtype:
+/// build a float64 model with DiagonalLinearOptions::dtype, so it starts from
+/// \alpha itself), evaluations at step 1 and every `eval_every` steps with
+/// metrics train_loss, val_loss (with validation data) and error = ||w - w^*||^2
+/// (with ground truth), all of the same iterate w_step, passed to callbacks
 /// (EarlyStopping on val_loss with restore_best is the data-driven rule).
 /// Throws DivergenceError on a non-finite or exploding loss.
 class DiagonalTrainer {
  public:
   DiagonalTrainer(models::DiagonalLinear model, DiagonalTrainerOptions options);
-  DiagonalFitResult fit(const core::SparseProblem& data, CallbackList& callbacks);
+  DiagonalFitResult fit(const SparseProblem& data, trainers::CallbackList& callbacks);
 
  private:
   models::DiagonalLinear model_;
   DiagonalTrainerOptions options_;
 };
 
-}  // namespace regula::trainers
+}  // namespace regula::sparse

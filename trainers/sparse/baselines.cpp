@@ -1,4 +1,4 @@
-#include "trainers/baselines.h"
+#include "trainers/sparse/baselines.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include "core/errors.h"
 
-namespace regula::trainers {
+namespace regula::sparse {
 
 torch::Tensor min_norm_least_squares(const torch::Tensor& X, const torch::Tensor& y) {
   return torch::linalg_pinv(X).matmul(y);
@@ -50,7 +50,7 @@ torch::Tensor lasso_path(const torch::Tensor& X, const torch::Tensor& y, const t
   return w;
 }
 
-LassoResult lasso_validated(const core::SparseProblem& pr, const LassoOptions& o) {
+LassoResult lasso_validated(const SparseProblem& pr, const LassoOptions& o) {
   if (o.lambdas() < 1 || !(o.min_ratio() > 0 && o.min_ratio() <= 1) || o.iterations() < 1) {
     throw ConfigError(fmt::format("Lasso options lambdas = {}, min_ratio = {}, iterations = {} are not valid: need >= 1, (0, 1], >= 1",
                                   o.lambdas(), o.min_ratio(), o.iterations()));
@@ -81,4 +81,4 @@ LassoResult lasso_validated(const core::SparseProblem& pr, const LassoOptions& o
   return r;
 }
 
-}  // namespace regula::trainers
+}  // namespace regula::sparse

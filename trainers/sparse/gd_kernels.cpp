@@ -1,4 +1,4 @@
-#include "trainers/gd_kernels.h"
+#include "trainers/sparse/gd_kernels.h"
 
 #include <algorithm>
 
@@ -8,7 +8,7 @@
 
 #include "core/errors.h"
 
-namespace regula::trainers {
+namespace regula::sparse {
 namespace {
 
 /// x^E by multiplication, E known at compile time (E = -1: the runtime exponent e).
@@ -91,4 +91,4 @@ void fused_descent(torch::Tensor& u, torch::Tensor& v, torch::Tensor& w, const t
   });
 }
 
-}  // namespace regula::trainers
+}  // namespace regula::sparse

@@ -1,4 +1,4 @@
-#include "core/sparse_data.h"
+#include "trainers/sparse/problem.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
@@ -7,15 +7,21 @@
 #include "core/errors.h"
 #include "core/tabular.h"
 
-namespace regula::core {
+namespace regula::sparse {
 namespace {
 
 const auto kF64 = torch::TensorOptions().dtype(torch::kDouble);
 
-torch::Tensor design_matrix(int64_t rows, int64_t d, const std::string& design, at::Generator& gen) {
-  if (design == "rademacher") return at::randint(0, 2, {rows, d}, gen, kF64).mul_(2).sub_(1);
-  if (design == "gaussian") return at::randn({rows, d}, gen, kF64);
-  throw ConfigError(fmt::format("design '{}' is not known: use rademacher or gaussian", design));
+torch::Tensor design_matrix(int64_t rows, int64_t d, const DesignOptions& design, at::Generator& gen) {
+  if (design.kind() == "rademacher") {
+    if (!(design.p_plus() > 0 && design.p_plus() < 1)) {
+      throw ConfigError(fmt::format("rademacher p_plus = {} is not valid: P(X_ij = +1) must be in (0, 1)", design.p_plus()));
+    }
+    if (design.p_plus() == 0.5) return at::randint(0, 2, {rows, d}, gen, kF64).mul_(2).sub_(1);
+    return at::rand({rows, d}, gen, kF64).lt(design.p_plus()).to(torch::kDouble).mul_(2).sub_(1);
+  }
+  if (design.kind() == "gaussian") return at::randn({rows, d}, gen, kF64);
+  throw ConfigError(fmt::format("design '{}' is not known: use rademacher or gaussian", design.kind()));
 }
 
 }  // namespace
@@ -37,7 +43,7 @@ SparseProblem SparseProblem::to(torch::Device device, torch::ScalarType dtype) c
 }
 
 SparseProblem measure_signal(const torch::Tensor& w_star, int64_t n, int64_t n_val, double sigma,
-                             const std::string& design, uint64_t seed) {
+                             const DesignOptions& design, uint64_t seed) {
   if (n < 1) throw ConfigError(fmt::format("n = {} measurements is not valid: must be >= 1", n));
   if (n_val < 0) throw ConfigError(fmt::format("n_val = {} is not valid: must be >= 0", n_val));
   if (!(sigma >= 0)) throw ConfigError(fmt::format("noise sigma = {} is not valid: must be >= 0", sigma));
@@ -73,8 +79,8 @@ SparseProblem load_problem(const std::filesystem::path& x_path, const std::files
   if (!(val_fraction >= 0 && val_fraction < 1)) {
     throw ConfigError(fmt::format("val_fraction = {} is not valid: use 0 <= val_fraction < 1", val_fraction));
   }
-  const auto X = read_array(x_path);
-  auto y = read_array(y_path);
+  const auto X = core::read_array(x_path);
+  auto y = core::read_array(y_path);
   if (X.dim() != 2) throw DataError(fmt::format("X in '{}' must be a matrix [n, d], got {} dimensions", x_path.string(), X.dim()));
   if (y.dim() == 2 && y.size(1) == 1) y = y.flatten();
   if (y.dim() != 1 || y.size(0) != X.size(0)) {
@@ -83,7 +89,7 @@ SparseProblem load_problem(const std::filesystem::path& x_path, const std::files
   }
   SparseProblem p;
   if (!w_star_path.empty()) {
-    p.w_star = read_array(w_star_path).flatten();
+    p.w_star = core::read_array(w_star_path).flatten();
     if (p.w_star.size(0) != X.size(1)) {
       throw DataError(fmt::format("w_star in '{}' has {} values but X has {} columns", w_star_path.string(),
                                   p.w_star.size(0), X.size(1)));
@@ -102,4 +108,4 @@ SparseProblem load_problem(const std::filesystem::path& x_path, const std::files
   return p;
 }
 
-}  // namespace regula::core
+}  // namespace regula::sparse

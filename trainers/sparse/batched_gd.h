@@ -7,12 +7,17 @@
 /// sets (depth N, scale \alpha, step \eta) run on every problem, so the state
 /// is u, v [P, C, d] and a step is two batched matrix products plus
 /// elementwise work, whatever P and C are.  Metrics are computed on device
-/// every `log_every` steps and read to the host in blocks of `flush_every`
-/// logs: memory grows with max_steps / log_every scalars per run, never with
+/// every `eval_every` steps and read to the host in blocks of `flush_every`
+/// logs: memory grows with steps / eval_every scalars per run, never with
 /// iterates.  Best iterates (oracle error and validation loss) are tracked on
 /// device.  A run whose loss is non-finite or exceeds `divergence_factor`
 /// times its initial loss is marked diverged and frozen (or, with
 /// `throw_on_divergence`, stops everything with a DivergenceError).
+/// Data-driven early stopping (`patience_steps`) is tracked per run beside the
+/// oracle metrics: a run's early-stopped iterate is its iterate of least
+/// validation loss up to the first logged step at which `patience_steps` steps
+/// have passed without a better one; the run itself goes on, so its windows and
+/// best iterate see the whole trajectory.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -21,9 +26,9 @@
 #include <torch/types.h>
 
 #include "core/options.h"
-#include "core/sparse_data.h"
+#include "trainers/sparse/problem.h"
 
-namespace regula::trainers {
+namespace regula::sparse {
 
 /// Problems stacked for the batched engine.
 struct BatchedProblems {
@@ -35,8 +40,9 @@ struct BatchedProblems {
   int64_t dim() const { return X.size(2); }
 };
 
-/// Stacks problems (same d, all with ground truth) with zero padding.
-BatchedProblems stack_problems(const std::vector<core::SparseProblem>& problems, torch::Device device,
+/// Stacks problems (same d; all with ground truth, or none: then w* = 0 stands in
+/// and the oracle metrics are meaningless) with zero padding.
+BatchedProblems stack_problems(const std::vector<SparseProblem>& problems, torch::Device device,
                                torch::ScalarType dtype);
 
 /// One parameter set of a sweep.
@@ -49,9 +55,12 @@ struct GDConfig {
 /// Options of run_batched_gd.
 struct BatchedGDOptions {
   /// Number of GD steps.
-  REGULA_ARG(int64_t, max_steps) = 10000;
+  REGULA_ARG(int64_t, steps) = 10000;
+  /// Early stopping on the validation loss: steps without improvement before a run's
+  /// early-stopped iterate is fixed (0: none; needs validation data).
+  REGULA_ARG(int64_t, patience_steps) = 0;
   /// Metrics every this many steps (step 0 = initialisation included).
-  REGULA_ARG(int64_t, log_every) = 10;
+  REGULA_ARG(int64_t, eval_every) = 10;
   /// Logs kept on device between host reads.
   REGULA_ARG(int64_t, flush_every) = 64;
   /// Positive-only model w = u^N.
@@ -69,8 +78,8 @@ struct BatchedGDOptions {
   /// The checkpoint file (one file, replaced each time).
   REGULA_ARG(std::string, checkpoint_path) = "";
   /// Continue from checkpoint_path when it exists: the result equals that of an uninterrupted
-  /// run (max_steps may be raised to extend a finished run).  A checkpoint of another run
-  /// (problems, configurations, log_every, ...) is refused with a CheckpointError.
+  /// run (steps may be raised to extend a finished run).  A checkpoint of another run
+  /// (problems, configurations, eval_every, ...) is refused with a CheckpointError.
   REGULA_ARG(bool, resume) = false;
   /// Called once the run is set up, before its first step: after the checkpoint to resume
   /// from (if any) was accepted, e.g. to record the config a resumed run now follows.
@@ -89,13 +98,16 @@ struct BatchedGDResult {
   std::vector<std::vector<double>> paths;     ///< per config: [logs x path_index] of problem 0, row-major
   torch::Tensor best_w, best_error, best_step;            ///< oracle best iterate [P, C, d]; [P, C] (CPU)
   torch::Tensor val_best_w, val_best_error, val_best_step;///< iterate of least validation loss; its error, step (CPU)
+  /// Early stopping (patience_steps > 0 and validation data; else undefined): the early-stopped
+  /// iterate, its step, error and validation loss, and the step at which patience ran out (-1: never).
+  torch::Tensor es_w, es_step, es_error, es_val_loss, es_stop_step;
   torch::Tensor final_w;                                  ///< last iterate [P, C, d]
   std::vector<uint8_t> diverged;                          ///< per run
   int64_t index(int64_t p, int64_t c) const { return p * configs + c; }
 };
 
-/// Runs every config on every problem for max_steps steps.
+/// Runs every config on every problem for steps steps.
 BatchedGDResult run_batched_gd(const BatchedProblems& problems, const std::vector<GDConfig>& configs,
                                const BatchedGDOptions& options);
 
-}  // namespace regula::trainers
+}  // namespace regula::sparse

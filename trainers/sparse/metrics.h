@@ -9,12 +9,18 @@
 ///   `threshold` (default w_0^{1/4}); empty when it never starts before it ends;
 /// * error window: the contiguous run of logged steps around the best one whose
 ///   error ||w_t - w^*||^2 is within `factor` (default \sqrt 2) of the best;
-///   empty when no logged step improves on the first (nothing was learned).
+///   empty when the initial iterate already lies within `factor` of the best
+///   (nothing was learned beyond the tolerance; e.g. a run still on its plateau).
+/// A window is *censored* when the run ended inside it: its end is a lower bound
+/// (tables print it as `4000+`, CSVs carry a `*_censored` column).
 /// Over replicates, the error window is that of the median curve.
 #include <cstdint>
+#include <string>
 #include <vector>
 
-namespace regula::trainers {
+#include <torch/types.h>
+
+namespace regula::sparse {
 
 /// [start, end] in steps; start = -1 when empty.  `censored`: the end was not
 /// reached within the run (end = last logged step).
@@ -44,4 +50,10 @@ std::vector<double> quantile_curve(const std::vector<std::vector<double>>& curve
 /// q-quantile of values (NaNs ignored; NaN when none).
 double quantile(std::vector<double> values, double q);
 
-}  // namespace regula::trainers
+/// "[start, end]", "[start, end+]" when censored, "-" when empty.
+std::string format_window(const Window& w);
+
+/// PSNR in dB of an estimate of an image with values in [0, 1]: 10 log10(1 / MSE).
+double psnr(const torch::Tensor& w, const torch::Tensor& w_star);
+
+}  // namespace regula::sparse

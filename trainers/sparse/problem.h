@@ -13,7 +13,7 @@
 
 #include "core/options.h"
 
-namespace regula::core {
+namespace regula::sparse {
 
 /// One regression problem: training and (optional) validation measurements.
 struct SparseProblem {
@@ -34,9 +34,18 @@ struct SparseProblem {
   SparseProblem to(torch::Device device, torch::ScalarType dtype) const;
 };
 
+/// The random design of the measurements.
+struct DesignOptions {
+  /// "rademacher": entries +1 with probability p_plus, else -1; "gaussian": standard normal.
+  REGULA_ARG(std::string, kind) = "rademacher";
+  /// P(X_ij = +1) of the rademacher design (0.5: centred; the MNIST experiment of the
+  /// depth-N paper uses the non-centred 0.25).
+  REGULA_ARG(double, p_plus) = 0.5;
+};
+
 /// Options of the synthetic generator: w^* has `k` nonzero coordinates (the
 /// first k) with `support_values` (cycled to length k), X has i.i.d.
-/// Rademacher (+-1) or standard Gaussian entries, \xi is standard Gaussian.
+/// Rademacher (+-1, P(+1) = p_plus) or standard Gaussian entries, \xi is standard Gaussian.
 struct SyntheticOptions {
   SyntheticOptions(int64_t n, int64_t d, int64_t k) : n_(n), d_(d), k_(k) {}
   /// Training measurements.
@@ -49,8 +58,8 @@ struct SyntheticOptions {
   REGULA_ARG(std::vector<double>, support_values) = {1.0};
   /// Noise standard deviation \sigma.
   REGULA_ARG(double, sigma) = 0.5;
-  /// "rademacher" or "gaussian".
-  REGULA_ARG(std::string, design) = "rademacher";
+  /// The design of X.
+  REGULA_ARG(DesignOptions, design) = {};
   /// Extra held-out validation measurements from the same model.
   REGULA_ARG(int64_t, n_val) = 0;
   /// Seed of this problem's generator.
@@ -61,9 +70,9 @@ struct SyntheticOptions {
 SparseProblem make_synthetic(const SyntheticOptions& options);
 
 /// Random measurements y = X w^* + \sigma \xi of a given signal (n training +
-/// n_val validation rows), design "rademacher" or "gaussian".
+/// n_val validation rows).
 SparseProblem measure_signal(const torch::Tensor& w_star, int64_t n, int64_t n_val, double sigma,
-                             const std::string& design, uint64_t seed);
+                             const DesignOptions& design, uint64_t seed);
 
 /// Reads X ([n, d]), y ([n] or [n, 1]) and optional w^* ([d]) from CSV or
 /// .npy files (empty path: absent) and holds out a random `val_fraction` of
@@ -71,4 +80,4 @@ SparseProblem measure_signal(const torch::Tensor& w_star, int64_t n, int64_t n_v
 SparseProblem load_problem(const std::filesystem::path& x_path, const std::filesystem::path& y_path,
                            const std::filesystem::path& w_star_path, double val_fraction, uint64_t seed);
 
-}  // namespace regula::core
+}  // namespace regula::sparse

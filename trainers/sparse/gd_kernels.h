@@ -1,5 +1,5 @@
 #pragma once
-/// \file Fused CPU kernels of the diagonal-network GD step (trainers/diagonal_gd.h).
+/// \file Fused CPU kernels of the diagonal-network GD step (trainers/sparse/gd.h).
 ///
 /// A step is g = X^T (X w - y), then elementwise u <- u - s g u^{N-1}, v <- v + s g v^{N-1}
 /// (s = 2 \eta N / n) and w = u^N - v^N for the next step.  As tensor ops that is two
@@ -13,7 +13,7 @@
 
 #include <torch/types.h>
 
-namespace regula::trainers {
+namespace regula::sparse {
 
 /// For CPU tensors u, v, w, g [P, C, d] (contiguous, one dtype) and step scales s [P, C, 1]:
 /// u <- u - s g u^{N_c - 1}, v <- v + s g v^{N_c - 1} (v undefined: the positive model
@@ -22,4 +22,4 @@ namespace regula::trainers {
 void fused_descent(torch::Tensor& u, torch::Tensor& v, torch::Tensor& w, const torch::Tensor& g,
                    const torch::Tensor& scale, const std::vector<int64_t>& depths);
 
-}  // namespace regula::trainers
+}  // namespace regula::sparse

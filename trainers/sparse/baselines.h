@@ -7,9 +7,9 @@
 #include <torch/types.h>
 
 #include "core/options.h"
-#include "core/sparse_data.h"
+#include "trainers/sparse/problem.h"
 
-namespace regula::trainers {
+namespace regula::sparse {
 
 /// \hat w = X^+ y: the least-squares solution of least Euclidean norm
 /// (interpolates y when n <= d and X has full row rank).
@@ -42,6 +42,6 @@ struct LassoResult {
 };
 
 /// Lasso with \lambda chosen by validation loss on the problem's held-out rows.
-LassoResult lasso_validated(const core::SparseProblem& problem, const LassoOptions& options = {});
+LassoResult lasso_validated(const SparseProblem& problem, const LassoOptions& options = {});
 
-}  // namespace regula::trainers
+}  // namespace regula::sparse

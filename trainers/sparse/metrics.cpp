@@ -1,10 +1,12 @@
-#include "trainers/recovery_metrics.h"
+#include "trainers/sparse/metrics.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-namespace regula::trainers {
+#include <fmt/format.h>
+
+namespace regula::sparse {
 
 Window coordinate_window(const std::vector<int64_t>& steps, const std::vector<double>& support_dev,
                          const std::vector<double>& off_max, double tol, double threshold) {
@@ -46,12 +48,13 @@ int64_t argmin_finite(const std::vector<double>& values) {
 Window error_window(const std::vector<int64_t>& steps, const std::vector<double>& errors, double factor) {
   Window w;
   const int64_t b = argmin_finite(errors);
-  if (b < 0 || !(errors[static_cast<std::size_t>(b)] < errors.front())) return w;  // nothing learned: empty
+  if (b < 0) return w;
   const double limit = errors[static_cast<std::size_t>(b)] * factor;
   auto inside = [&](int64_t i) { return std::isfinite(errors[static_cast<std::size_t>(i)]) && errors[static_cast<std::size_t>(i)] <= limit; };
   int64_t lo = b, hi = b;
   while (lo > 0 && inside(lo - 1)) --lo;
   while (hi + 1 < static_cast<int64_t>(errors.size()) && inside(hi + 1)) ++hi;
+  if (lo == 0) return w;  // the initial iterate is as good: nothing learned, empty
   w.start = steps[static_cast<std::size_t>(lo)];
   w.end = steps[static_cast<std::size_t>(hi)];
   w.censored = hi + 1 == static_cast<int64_t>(errors.size());
@@ -79,4 +82,14 @@ std::vector<double> quantile_curve(const std::vector<std::vector<double>>& curve
   return out;
 }
 
-}  // namespace regula::trainers
+std::string format_window(const Window& w) {
+  if (w.empty()) return "-";
+  return fmt::format("[{}, {}{}]", w.start, w.end, w.censored ? "+" : "");
+}
+
+double psnr(const torch::Tensor& w, const torch::Tensor& w_star) {
+  const double mse = (w - w_star).square().mean().item<double>();
+  return 10.0 * std::log10(1.0 / std::max(mse, 1e-30));
+}
+
+}  // namespace regula::sparse

@@ -1,4 +1,4 @@
-#include "trainers/diagonal_gd.h"
+#include "trainers/sparse/gd.h"
 
 #include <cmath>
 
@@ -7,7 +7,7 @@
 
 #include "core/errors.h"
 
-namespace regula::trainers {
+namespace regula::sparse {
 namespace {
 
 torch::Tensor scalar_power(const torch::Tensor& u, double e) {
@@ -64,26 +64,26 @@ void flush_denormals() { at::globalContext().setFlushDenormal(true); }
 
 std::string divergence_message(int64_t step, double loss, double eta, double alpha, double w0) {
   return fmt::format(
-      "gradient descent diverged at step {} (loss {:.4g}) with eta = {:g}, alpha = {:g} (w0 = {:g}): "
-      "use a smaller train.eta or a smaller initial scale (model.w0 / model.alpha)",
+      "gradient descent diverged at step {} (loss {:.4g}) with lr = {:g}, alpha = {:g} (w0 = {:g}): "
+      "use a smaller train.lr or a smaller initial scale (model.w0 / model.alpha)",
       step, loss, eta, alpha, w0);
 }
 
 DiagonalTrainer::DiagonalTrainer(models::DiagonalLinear model, DiagonalTrainerOptions options)
     : model_(std::move(model)), options_(std::move(options)) {
-  if (!(options_.eta() > 0)) throw ConfigError(fmt::format("eta = {} is not valid: must be > 0", options_.eta()));
-  if (options_.max_steps() < 1 || options_.eval_every() < 1) {
-    throw ConfigError(fmt::format("max_steps = {} / eval_every = {} are not valid: both must be >= 1",
-                                  options_.max_steps(), options_.eval_every()));
+  if (!(options_.lr() > 0)) throw ConfigError(fmt::format("lr = {} is not valid: must be > 0", options_.lr()));
+  if (options_.steps() < 1 || options_.eval_every() < 1) {
+    throw ConfigError(fmt::format("steps = {} / eval_every = {} are not valid: both must be >= 1",
+                                  options_.steps(), options_.eval_every()));
   }
 }
 
-DiagonalFitResult DiagonalTrainer::fit(const core::SparseProblem& data, CallbackList& callbacks) {
+DiagonalFitResult DiagonalTrainer::fit(const SparseProblem& data, trainers::CallbackList& callbacks) {
   flush_denormals();
   auto& m = *model_;
   const auto opts = m.u.options();
   GDParams p;
-  p.eta = torch::scalar_tensor(options_.eta(), opts.requires_grad(false));
+  p.eta = torch::scalar_tensor(options_.lr(), opts.requires_grad(false));
   p.depth = torch::scalar_tensor(static_cast<double>(m.options.depth()), opts.requires_grad(false));
   p.uniform_depth = static_cast<double>(m.options.depth());
   p.inv_n = torch::scalar_tensor(1.0 / static_cast<double>(data.n()), opts.requires_grad(false));
@@ -91,23 +91,25 @@ DiagonalFitResult DiagonalTrainer::fit(const core::SparseProblem& data, Callback
   auto u = m.u.detach(), v = m.v.defined() ? m.v.detach() : torch::Tensor();
   const bool has_val = data.n_val() > 0;
 
-  TrainState state;
-  state.max_steps = options_.max_steps();
+  trainers::TrainState state;
+  state.max_steps = options_.steps();
   state.model = &m;
   callbacks.train_begin(state);
   double loss0 = -1;
   torch::NoGradGuard no_grad;
-  for (int64_t step = 1; step <= options_.max_steps() && !state.stop; ++step) {
-    const auto loss = gd_step(u, v, data.X, data.y, p);
+  for (int64_t step = 1; step <= options_.steps() && !state.stop; ++step) {
+    gd_step(u, v, data.X, data.y, p);
     state.step = step;
     callbacks.step_end(state);
     if (step % options_.eval_every() != 0 && step != 1) continue;
-    const double train_loss = loss.item<double>();  // host read: evaluation steps only
+    // Every metric of an evaluation row is of the same iterate w_step (gd_step returns the
+    // loss of the iterate before the step).  Host reads: evaluation steps only.
+    const auto w = diagonal_weight(u, v, p);
+    const double train_loss = (data.X.mv(w) - data.y).square().mean().item<double>();
     if (loss0 < 0) loss0 = std::max(train_loss, 1e-30);
     if (!std::isfinite(train_loss) || train_loss > options_.divergence_factor() * loss0) {
-      throw DivergenceError(divergence_message(step, train_loss, options_.eta(), m.options.init_scale(), m.options.w0()));
+      throw DivergenceError(divergence_message(step, train_loss, options_.lr(), m.options.init_scale(), m.options.w0()));
     }
-    const auto w = diagonal_weight(u, v, p);
     state.metrics["train_loss"] = train_loss;
     if (has_val) state.metrics["val_loss"] = (data.X_val.mv(w) - data.y_val).square().mean().item<double>();
     if (data.has_truth()) state.metrics["error"] = (w - data.w_star).square().sum().item<double>();
@@ -117,4 +119,4 @@ DiagonalFitResult DiagonalTrainer::fit(const core::SparseProblem& data, Callback
   return {state.step, state.stop_reason};
 }
 
-}  // namespace regula::trainers
+}  // namespace regula::sparse

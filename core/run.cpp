@@ -1,0 +1,73 @@
+#include "core/run.h"
+
+#include <filesystem>
+
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+
+#include "core/device.h"
+#include "core/errors.h"
+#include "core/logging.h"
+
+namespace regula::core {
+
+RunSpec read_run_spec(Section root, const std::string& default_name) {
+  RunSpec s;
+  s.name = root.get<std::string>("name", default_name);
+  root.check(!s.name.empty() && s.name.find('/') == std::string::npos && s.name != "." && s.name != "..", "name",
+             "a non-empty name without '/'");
+  const auto device = root.get<std::string>("device", "auto");
+  s.threads = root.get<int64_t>("threads", s.threads);
+  root.check(s.threads >= 0, "threads", "CPU threads: 0 = LibTorch's default, or a count >= 1");
+  const auto dtype = root.get<std::string>("dtype", "float32");
+  root.check_choice("dtype", dtype, {"float32", "float64"});
+  s.dtype = dtype == "float64" ? torch::kDouble : torch::kFloat;
+  const auto seed = root.get<int64_t>("seed", 0);
+  root.check(seed >= 0, "seed", "must be >= 0");
+  s.seeds = root.get<std::vector<int64_t>>("seeds", {seed});
+  root.check(!s.seeds.empty(), "seeds", "a non-empty list of seeds, e.g. [0, 1, 2]");
+  for (auto v : s.seeds) root.check(v >= 0, "seeds", "seeds must be >= 0");
+  s.device = resolve_device(device);
+  if (s.threads > 0) at::set_num_threads(static_cast<int>(s.threads));
+  log_info("device: {} (device={})", describe_device(s.device), device);
+  return s;
+}
+
+Config load_run_config(const RunRequest& request, const std::string& embedded_defaults, const std::string& command) {
+  if (!request.resume_dir.empty()) {
+    if (!request.config_path.empty()) {
+      throw ConfigError("--resume continues a run with its own config.resolved.yaml: drop --config");
+    }
+    const auto resolved = std::filesystem::path(request.resume_dir) / "config.resolved.yaml";
+    if (!std::filesystem::exists(resolved)) {
+      throw ConfigError(fmt::format("--resume '{}': not a run directory (no config.resolved.yaml); pass one that "
+                                    "`regula {}` wrote, e.g. runs/{}/<timestamp>",
+                                    request.resume_dir, command, command));
+    }
+    Config config = Config::from_file(resolved.string());
+    config.apply_overrides(request.overrides);
+    return config;
+  }
+  Config config = request.config_path.empty() ? Config::from_string(embedded_defaults, "<" + command + " defaults>")
+                                              : Config::from_file(request.config_path);
+  config.apply_overrides(request.overrides);
+  return config;
+}
+
+RunDir open_run_dir(const RunRequest& request, const std::string& name, const Config& config) {
+  if (!request.resume_dir.empty()) {
+    RunDir dir = RunDir::open(request.resume_dir);
+    log_info("resuming run directory: {}", dir.path().string());
+    return dir;
+  }
+  RunDir dir = RunDir::create(request.runs_root, name);
+  dir.write_config(config.resolved_yaml());
+  log_info("run directory: {}", dir.path().string());
+  return dir;
+}
+
+void record_resumed_config(const RunRequest& request, const RunDir& dir, const Config& config) {
+  if (!request.resume_dir.empty()) dir.write_config(config.resolved_yaml());
+}
+
+}  // namespace regula::core

@@ -1,0 +1,60 @@
+#pragma once
+/// \file The one front end of every experiment command (`recover`, `sweep`,
+/// `train`, and the demo that calls them): what to run, the root keys every
+/// run config starts with, and the config side of the resume protocol.
+///
+///     name: recover        # the run directory is <out>/<name>/<timestamp>/
+///     device: auto         # auto | cpu | cuda | cuda:N
+///     threads: 0           # CPU threads (0: LibTorch's default)
+///     dtype: float32       # float32 | float64
+///     seed: 0              # the seed of a single run
+///     seeds: [0, 1, 2]     # replicates / seeds of one experiment (default: [seed])
+///
+/// Resume: a run directory keeps its resolved config; `--resume DIR`
+/// continues it with that config and the new command-line overrides, which are
+/// recorded once the run's checkpoint has been accepted (a refused resumption
+/// leaves the directory as it was).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "core/config.h"
+#include "core/run_dir.h"
+
+namespace regula::core {
+
+/// What a command was asked to run.
+struct RunRequest {
+  std::string config_path;             ///< --config FILE (else the embedded defaults)
+  std::vector<std::string> overrides;  ///< key=value ...
+  std::string runs_root = "runs";      ///< --out DIR
+  std::string resume_dir;              ///< --resume DIR
+};
+
+/// The root keys of a run config (see the file comment).
+struct RunSpec {
+  std::string name;
+  torch::Device device{torch::kCPU};
+  int64_t threads = 0;
+  torch::ScalarType dtype = torch::kFloat;
+  std::vector<int64_t> seeds{0};
+};
+
+/// Reads the root keys, resolves the device (logging which), and applies `threads`.
+RunSpec read_run_spec(Section root, const std::string& default_name);
+
+/// The config of a request: the file (or `embedded_defaults`; with --resume, the
+/// run's config.resolved.yaml), then the overrides.
+Config load_run_config(const RunRequest& request, const std::string& embedded_defaults, const std::string& command);
+
+/// A fresh run directory with the resolved config written, or with --resume the
+/// run's own directory, its config left as it was until `record_resumed_config`.
+RunDir open_run_dir(const RunRequest& request, const std::string& name, const Config& config);
+
+/// With --resume, once the checkpoint was accepted: records the config the run now
+/// follows (the resumption's overrides, e.g. a larger train.steps).
+void record_resumed_config(const RunRequest& request, const RunDir& dir, const Config& config);
+
+}  // namespace regula::core

@@ -1,0 +1,153 @@
+#include "trainers/sparse/sweep.h"
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "core/errors.h"
+#include "core/logging.h"
+#include "core/plot.h"
+#include "core/table.h"
+#include "trainers/sparse/batched_gd.h"
+#include "trainers/sparse/metrics.h"
+#include "trainers/sparse/spec.h"
+
+namespace regula::sparse {
+
+const char* const kSweepDefaults = R"(# regula sweep: recovery phase transition in n/k for depths 2, 3, 4.
+# Every key not given here takes its default (config.resolved.yaml lists them all).
+name: sweep
+threads: 1
+seeds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]   # problems per n
+data:
+  n: [20, 40, 60, 80, 100]
+  sigma: 0.0
+  val_ratio: 0.0
+model:
+  w0: [1.0e-5]           # or alpha: [...]
+recovery:
+  threshold: 0.5         # recovered: {i : |w_i| > threshold min_S |w*_i|} equals the support S (best iterate)
+)";
+
+std::filesystem::path run_sweep(const core::RunRequest& request, const std::string& defaults, const std::string& command) {
+  auto config = core::load_run_config(request, defaults, command);
+  auto root = config.root();
+  const auto run = core::read_run_spec(root, "sweep");
+  auto data = root.section("data");
+  const auto spec = read_data_spec(data);
+  data.check(spec.kind != "files", "kind", "sweeps generate their problems: synthetic, digit or mnist");
+  std::vector<int64_t> ns = data.shape("n") == core::Section::Shape::kScalar
+                                ? std::vector<int64_t>{data.get<int64_t>("n", 100)}
+                                : data.get<std::vector<int64_t>>("n", {100});
+  data.check(!ns.empty() && *std::min_element(ns.begin(), ns.end()) >= 1, "n", "one or more sample sizes >= 1");
+  const auto grid = read_grid_spec(root, /*scale_list=*/true);
+  const auto windows = read_window_spec(root.section("windows"));
+  auto rec = root.section("recovery");
+  const auto rec_thr = rec.get<double>("threshold", 0.5);
+  rec.check(rec_thr > 0 && rec_thr < 1, "threshold", "must be in (0, 1)");
+  config.finish();
+
+  const auto signals = spec.signals();
+  const auto signal = signals.empty() ? torch::Tensor() : signals.front();
+  const auto dir = core::open_run_dir(request, run.name, config);
+  std::vector<SparseProblem> problems;
+  std::vector<std::pair<int64_t, uint64_t>> problem_keys;  // (n, seed)
+  for (auto n : ns) {
+    for (auto s : run.seeds) {
+      problems.push_back(spec.make(n, static_cast<uint64_t>(s), signal));
+      problem_keys.emplace_back(n, static_cast<uint64_t>(s));
+    }
+  }
+  const auto seeds = run.seeds.size();
+  struct Key { int64_t depth; std::size_t w0; double eta; };
+  std::vector<GDConfig> configs;
+  std::vector<Key> keys;
+  for (auto depth : grid.depths)
+    for (std::size_t i = 0; i < grid.scales.size(); ++i)
+      for (double eta : grid.lr) {
+        configs.push_back({depth, grid.scales[i].alpha(depth), eta});
+        keys.push_back({depth, i, eta});
+      }
+  const auto batched = stack_problems(problems, run.device, run.dtype);
+  const int64_t total = batched.problems() * static_cast<int64_t>(configs.size());
+  core::log_info("sweep: {} problems (n in {} x {} seeds) x {} parameter sets = {} runs, {} steps, one batched computation",
+                 batched.problems(), ns.size(), seeds, configs.size(), total, grid.steps);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto res = run_batched_gd(batched, configs, grid.batched_options(request, dir, config));
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  core::log_info("{} runs in {:.2f} s ({:.1f} runs/s)", total, secs, total / secs);
+
+  // Support recovery at the best iterate: |w_i| > thr * min_S |w*_i| exactly on S.
+  const auto wstar = batched.w_star;  // [P, 1, d]
+  const auto min_s = wstar.abs().masked_fill(batched.support.logical_not(), INFINITY).amin(-1, true);  // [P,1,1]
+  const auto chosen = res.best_w.abs() > min_s * rec_thr;                                            // [P,C,d]
+  const auto recovered = chosen.eq(batched.support).all(-1).cpu();                                   // [P,C]
+  const auto final_err = (res.final_w - wstar).square().sum(-1).to(torch::kCPU, torch::kDouble);
+
+  core::CsvWriter csv(dir.file("sweep.csv"),
+                      {"depth", "w0", "alpha", "lr", "seed", "n", "k", "n_over_k", "best_error", "best_step",
+                       "final_error", "coord_start", "coord_end", "coord_width", "coord_censored", "err_start",
+                       "err_end", "err_width", "err_censored", "val_sel_error", "recovered", "diverged"});
+  const double k = static_cast<double>(problems.front().support().size(0));
+  using GroupKey = std::tuple<int64_t, std::size_t, double, int64_t>;
+  struct Group { std::vector<double> rec, best, cw, ew; int64_t diverged = 0, cw_censored = 0, ew_censored = 0; };
+  std::map<GroupKey, Group> groups;
+  for (int64_t p = 0; p < res.problems; ++p) {
+    for (int64_t c = 0; c < res.configs; ++c) {
+      const auto i = static_cast<std::size_t>(res.index(p, c));
+      const auto& key = keys[static_cast<std::size_t>(c)];
+      const double w0 = grid.scales[key.w0].w0(key.depth);
+      const auto cw = coordinate_window(res.steps, res.support_dev[i], res.off_max[i], windows.coord_tol,
+                                                  windows.threshold(w0));
+      const auto ew = error_window(res.steps, res.error[i], windows.error_factor);
+      const bool div = res.diverged[i] != 0;
+      const bool ok = !div && recovered[p][c].item<bool>();
+      const auto [n, s] = problem_keys[static_cast<std::size_t>(p)];
+      csv.row({{"depth", double(key.depth)}, {"w0", w0}, {"alpha", configs[static_cast<std::size_t>(c)].alpha},
+               {"lr", key.eta}, {"seed", double(s)}, {"n", double(n)}, {"k", k}, {"n_over_k", double(n) / k},
+               {"best_error", res.best_error[p][c].item<double>()}, {"best_step", double(res.best_step[p][c].item<int64_t>())},
+               {"final_error", final_err[p][c].item<double>()}, {"coord_start", double(cw.start)},
+               {"coord_end", double(cw.end)}, {"coord_width", double(cw.width())},
+               {"coord_censored", double(cw.censored)}, {"err_start", double(ew.start)},
+               {"err_end", double(ew.end)}, {"err_width", double(ew.width())}, {"err_censored", double(ew.censored)},
+               {"val_sel_error", res.val_best_error.defined() ? res.val_best_error[p][c].item<double>() : NAN},
+               {"recovered", ok ? 1.0 : 0.0}, {"diverged", div ? 1.0 : 0.0}});
+      auto& g = groups[{key.depth, key.w0, key.eta, n}];
+      g.rec.push_back(ok ? 1.0 : 0.0);
+      g.best.push_back(div ? NAN : res.best_error[p][c].item<double>());
+      g.cw.push_back(double(cw.width()));
+      g.ew.push_back(double(ew.width()));
+      g.diverged += div;
+      g.cw_censored += cw.censored;
+      g.ew_censored += ew.censored;
+    }
+  }
+  std::vector<std::vector<std::string>> table;
+  for (const auto& [key, g] : groups) {
+    const auto& [depth, w0i, eta, n] = key;
+    double mean_rec = 0;
+    for (double r : g.rec) mean_rec += r / static_cast<double>(g.rec.size());
+    // A width whose window most runs had still open at the last step is a lower bound: "4000+".
+    const auto half = static_cast<int64_t>(g.rec.size());
+    auto width = [&](const std::vector<double>& ws, int64_t censored) {
+      return core::fmt_num(quantile(ws, 0.5)) + (2 * censored > half ? "+" : "");
+    };
+    table.push_back({std::to_string(depth), core::fmt_num(grid.scales[w0i].value()), core::fmt_num(eta), std::to_string(n),
+                     core::fmt_num(double(n) / k), std::to_string(g.rec.size()), fmt::format("{:.2f}", mean_rec),
+                     core::fmt_num(quantile(g.best, 0.5)), width(g.cw, g.cw_censored), width(g.ew, g.ew_censored),
+                     fmt::format("{}/{}", g.ew_censored, g.rec.size()), std::to_string(g.diverged)});
+  }
+  core::print_table(fmt::format("sweep: {} runs in {:.2f} s (medians over seeds; '+': most windows still open at the "
+                                "last step, a lower bound; censored: error windows cut off by train.steps)", total, secs),
+                    {"N", grid.scale_is_alpha ? "alpha" : "w0", "lr", "n", "n/k", "runs", "P(recovered)", "best err",
+                     "coord width", "error width", "censored", "diverged"},
+                    table);
+  core::run_plot_script("sparse.sweep", dir.path());
+  core::log_info("results: {}", dir.path().string());
+  return dir.path();
+}
+
+}  // namespace regula::sparse
