@@ -175,6 +175,7 @@ BatchedProblems stack_problems(const std::vector<SparseProblem>& problems, torch
   }
   b.w_star = to(torch::stack(w).unsqueeze(1));
   b.support = b.w_star.ne(0);
+  b.has_truth = problems.front().has_truth();
   return b;
 }
 
@@ -224,8 +225,11 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
 
   auto& u = st.u;
   auto& v = st.v;
-  u = alpha.expand({P, C, d}).contiguous();
-  v = o.positive() ? torch::Tensor() : u.clone();
+  u = o.initial_u().defined() ? o.initial_u().to(opts).reshape({1, 1, d}).expand({P, C, d}).contiguous()
+                               : alpha.expand({P, C, d}).contiguous();
+  v = o.positive() ? torch::Tensor()
+                   : (o.initial_v().defined() ? o.initial_v().to(opts).reshape({1, 1, d}).expand({P, C, d}).contiguous()
+                                              : alpha.expand({P, C, d}).contiguous());
   const bool has_val = pb.X_val.defined();
   const auto big = std::numeric_limits<double>::infinity();
   auto& best_error = st.best_error = torch::full({P, C}, big, opts);
@@ -321,6 +325,13 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
     core::log_info("resumed {} runs at step {} from {}", P * C, t_start, o.checkpoint_path());
   }
   if (o.on_start()) o.on_start()();
+  trainers::TrainState state;
+  state.max_steps = o.steps();
+  state.step = t_start;
+  state.model = o.model();
+  auto* callbacks = o.callbacks();
+  const bool single = P * C == 1;
+  if (callbacks) callbacks->train_begin(state);
   for (int64_t t = t_start; t <= o.steps(); ++t) {
     const bool logged_before_checkpoint = t == t_start && t_start > 0;
     if (!logged_before_checkpoint && (t % o.eval_every() == 0 || t == o.steps())) {
@@ -371,14 +382,23 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
         p.step_scale = p.step_scale.masked_fill(m3, 0);
         w = diagonal_weight(u, v, p);
       }
-      if (static_cast<int64_t>(pending.size()) >= o.flush_every()) flush();
+      if (static_cast<int64_t>(pending.size()) >= o.flush_every() || (single && callbacks)) flush();
+      if (single && callbacks) {
+        const auto i = std::size_t{0};
+        state.step = t;
+        state.metrics["train_loss"] = res.train_loss[i].back();
+        if (has_val) state.metrics["val_loss"] = res.val_loss[i].back();
+        if (pb.has_truth) state.metrics["error"] = res.error[i].back();
+        if (o.on_state()) o.on_state()(u, v);
+        callbacks->eval_end(state);
+      }
       if (checkpointing && t > 0 && (t - last_checkpoint >= o.checkpoint_every() || t == o.steps())) {
         flush();
         save_checkpoint(o.checkpoint_path(), signature, t, st, res);
         last_checkpoint = t;
       }
     }
-    if (t == o.steps()) break;
+    if (t == o.steps() || state.stop) break;
     if (fused) {
       at::bmm_out(r, w, pb.Xt).sub_(pb.y);
       at::bmm_out(g, r, pb.X);
@@ -386,8 +406,14 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
     } else {
       gd_step(u, v, pb.X, pb.y, p);
     }
+    state.step = t + 1;
+    if (callbacks) callbacks->step_end(state);
   }
   flush();
+  res.steps_run = state.step;
+  res.stop_reason = state.stop_reason;
+  if (o.on_state()) o.on_state()(u, v);
+  if (callbacks) callbacks->train_end(state);
   res.best_w = best_w;
   res.best_error = best_error.to(torch::kCPU, torch::kDouble);
   res.best_step = best_step.to(torch::kCPU, torch::kLong);

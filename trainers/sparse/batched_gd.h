@@ -26,6 +26,7 @@
 #include <torch/types.h>
 
 #include "core/options.h"
+#include "trainers/callbacks.h"
 #include "trainers/sparse/problem.h"
 
 namespace regula::sparse {
@@ -36,6 +37,7 @@ struct BatchedProblems {
   torch::Tensor Xt;                       ///< X^T [P, d, n_max], contiguous (the faster layout for w X^T)
   torch::Tensor X_val, y_val, inv_n_val;  ///< same for validation; undefined when no problem has any
   torch::Tensor w_star, support;          ///< [P, 1, d] ground truth and its support mask (bool)
+  bool has_truth = true;                  ///< false: w* = 0 stands in (the oracle metrics are meaningless)
   int64_t problems() const { return X.size(0); }
   int64_t dim() const { return X.size(2); }
 };
@@ -51,6 +53,10 @@ struct GDConfig {
   double alpha = 1e-3; ///< initial scale, u_0 = v_0 = \alpha
   double eta = 1e-2;   ///< step size
 };
+
+/// Non-owning pointers held by BatchedGDOptions.
+using CallbackListPtr = trainers::CallbackList*;
+using ModulePtr = torch::nn::Module*;
 
 /// Options of run_batched_gd.
 struct BatchedGDOptions {
@@ -84,8 +90,21 @@ struct BatchedGDOptions {
   /// Called once the run is set up, before its first step: after the checkpoint to resume
   /// from (if any) was accepted, e.g. to record the config a resumed run now follows.
   REGULA_ARG(std::function<void()>, on_start) = nullptr;
-    /// Log the paths of up to this many support coordinates of problem 0.
+  /// Log the paths of up to this many support coordinates of problem 0.
   REGULA_ARG(int64_t, path_coords) = 0;
+  /// The trainers' callbacks (not owned): on_train_begin, on_step_end after every step (e.g.
+  /// trainers::ProgressBar), on_train_end; for a single run (P = C = 1) also on_eval_end at
+  /// every logged step with its metrics train_loss, val_loss (with validation data) and error
+  /// (with w*).  A callback that sets `stop` ends the run after that step.
+  REGULA_ARG(CallbackListPtr, callbacks) = nullptr;
+  /// The module callbacks see as TrainState::model (e.g. EarlyStopping's restore_best).
+  REGULA_ARG(ModulePtr, model) = nullptr;
+  /// Called with the state u, v [P, C, d] before each on_eval_end and at the end (e.g. to copy it
+  /// into a model that callbacks look at).
+  REGULA_ARG(std::function<void(const torch::Tensor& u, const torch::Tensor& v)>, on_state) = nullptr;
+  /// Initial factors [d] (broadcast to every run) instead of u_0 = v_0 = \alpha (e.g. a model's).
+  REGULA_ARG(torch::Tensor, initial_u) = {};
+  REGULA_ARG(torch::Tensor, initial_v) = {};
 };
 
 /// Everything a batched run returns.  Run (p, c) is at index p * C + c.
@@ -103,6 +122,8 @@ struct BatchedGDResult {
   torch::Tensor es_w, es_step, es_error, es_val_loss, es_stop_step;
   torch::Tensor final_w;                                  ///< last iterate [P, C, d]
   std::vector<uint8_t> diverged;                          ///< per run
+  int64_t steps_run = 0;                                  ///< steps done (< steps when a callback stopped the run)
+  std::string stop_reason;                                ///< a callback's, when one stopped the run
   int64_t index(int64_t p, int64_t c) const { return p * configs + c; }
 };
 

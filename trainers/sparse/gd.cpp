@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "trainers/sparse/batched_gd.h"
 
 namespace regula::sparse {
 namespace {
@@ -79,44 +80,31 @@ DiagonalTrainer::DiagonalTrainer(models::DiagonalLinear model, DiagonalTrainerOp
 }
 
 DiagonalFitResult DiagonalTrainer::fit(const SparseProblem& data, trainers::CallbackList& callbacks) {
-  flush_denormals();
+  // The one-problem case of the batched engine: the same loop, divergence check and logs, with
+  // the model's factors as the state and the callbacks called at every evaluation.
   auto& m = *model_;
-  const auto opts = m.u.options();
-  GDParams p;
-  p.eta = torch::scalar_tensor(options_.lr(), opts.requires_grad(false));
-  p.depth = torch::scalar_tensor(static_cast<double>(m.options.depth()), opts.requires_grad(false));
-  p.uniform_depth = static_cast<double>(m.options.depth());
-  p.inv_n = torch::scalar_tensor(1.0 / static_cast<double>(data.n()), opts.requires_grad(false));
-  p.positive = m.options.positive();
-  auto u = m.u.detach(), v = m.v.defined() ? m.v.detach() : torch::Tensor();
-  const bool has_val = data.n_val() > 0;
-
-  trainers::TrainState state;
-  state.max_steps = options_.steps();
-  state.model = &m;
-  callbacks.train_begin(state);
-  double loss0 = -1;
-  torch::NoGradGuard no_grad;
-  for (int64_t step = 1; step <= options_.steps() && !state.stop; ++step) {
-    gd_step(u, v, data.X, data.y, p);
-    state.step = step;
-    callbacks.step_end(state);
-    if (step % options_.eval_every() != 0 && step != 1) continue;
-    // Every metric of an evaluation row is of the same iterate w_step (gd_step returns the
-    // loss of the iterate before the step).  Host reads: evaluation steps only.
-    const auto w = diagonal_weight(u, v, p);
-    const double train_loss = (data.X.mv(w) - data.y).square().mean().item<double>();
-    if (loss0 < 0) loss0 = std::max(train_loss, 1e-30);
-    if (!std::isfinite(train_loss) || train_loss > options_.divergence_factor() * loss0) {
-      throw DivergenceError(divergence_message(step, train_loss, options_.lr(), m.options.init_scale(), m.options.w0()));
-    }
-    state.metrics["train_loss"] = train_loss;
-    if (has_val) state.metrics["val_loss"] = (data.X_val.mv(w) - data.y_val).square().mean().item<double>();
-    if (data.has_truth()) state.metrics["error"] = (w - data.w_star).square().sum().item<double>();
-    callbacks.eval_end(state);
-  }
-  callbacks.train_end(state);
-  return {state.step, state.stop_reason};
+  const auto dtype = m.u.scalar_type();
+  const auto device = m.u.device();
+  const auto pb = stack_problems({data.to(device, dtype)}, device, dtype);
+  const auto sync = [&m](const torch::Tensor& u, const torch::Tensor& v) {
+    torch::NoGradGuard no_grad;
+    m.u.copy_(u.reshape({-1}));
+    if (m.v.defined()) m.v.copy_(v.reshape({-1}));
+  };
+  const auto res = run_batched_gd(pb, {{m.options.depth(), m.options.init_scale(), options_.lr()}},
+                                  BatchedGDOptions()
+                                      .steps(options_.steps())
+                                      .eval_every(options_.eval_every())
+                                      .flush_every(1)
+                                      .positive(m.options.positive())
+                                      .divergence_factor(options_.divergence_factor())
+                                      .throw_on_divergence(true)
+                                      .initial_u(m.u.detach())
+                                      .initial_v(m.v.defined() ? m.v.detach() : torch::Tensor())
+                                      .callbacks(&callbacks)
+                                      .on_state(sync)
+                                      .model(&m));
+  return {res.steps_run, res.stop_reason};
 }
 
 }  // namespace regula::sparse

@@ -75,9 +75,10 @@ struct DiagonalFitResult {
   std::string stop_reason;  ///< empty when all steps ran
 };
 
-/// Single-problem trainer: GD steps on the model's u, v (in the model's dtype:
-/// build a float64 model with DiagonalLinearOptions::dtype, so it starts from
-/// \alpha itself), evaluations at step 1 and every `eval_every` steps with
+/// Single-problem trainer, the one-problem case of run_batched_gd: GD steps from
+/// the model's u, v (in the model's dtype: build a float64 model with
+/// DiagonalLinearOptions::dtype, so it starts from \alpha itself), evaluations
+/// at step 0 and every `eval_every` steps with
 /// metrics train_loss, val_loss (with validation data) and error = ||w - w^*||^2
 /// (with ground truth), all of the same iterate w_step, passed to callbacks
 /// (EarlyStopping on val_loss with restore_best is the data-driven rule).

@@ -132,6 +132,9 @@ RecoverReport run_recover(const core::RunRequest& request, const std::string& de
   const auto t0 = std::chrono::steady_clock::now();
   auto options = grid.batched_options(request, dir, config).throw_on_divergence(true).path_coords(truth ? path_coords : 0);
   if (es.enabled) options.patience_steps(es.patience_steps);
+  trainers::CallbackList progress;
+  progress.add(std::make_shared<trainers::ProgressBar>(fmt::format("{} runs", reps.size() * configs.size())));
+  options.callbacks(&progress);
   const auto res = run_batched_gd(batched, configs, options);
   core::log_info("{} runs x {} steps in {:.2f} s", res.problems * res.configs, grid.steps,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

@@ -76,7 +76,9 @@ std::filesystem::path run_sweep(const core::RunRequest& request, const std::stri
   core::log_info("sweep: {} problems (n in {} x {} seeds) x {} parameter sets = {} runs, {} steps, one batched computation",
                  batched.problems(), ns.size(), seeds, configs.size(), total, grid.steps);
   const auto t0 = std::chrono::steady_clock::now();
-  const auto res = run_batched_gd(batched, configs, grid.batched_options(request, dir, config));
+  trainers::CallbackList progress;
+  progress.add(std::make_shared<trainers::ProgressBar>(fmt::format("{} runs", total)));
+  const auto res = run_batched_gd(batched, configs, grid.batched_options(request, dir, config).callbacks(&progress));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   core::log_info("{} runs in {:.2f} s ({:.1f} runs/s)", total, secs, total / secs);
 
