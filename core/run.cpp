@@ -29,7 +29,6 @@ RunSpec read_run_spec(Section root, const std::string& default_name) {
   for (auto v : s.seeds) root.check(v >= 0, "seeds", "seeds must be >= 0");
   s.device = resolve_device(device);
   if (s.threads > 0) at::set_num_threads(static_cast<int>(s.threads));
-  log_info("device: {} (device={})", describe_device(s.device), device);
   return s;
 }
 

@@ -97,6 +97,27 @@ TEST_F(TrainCli, VariantsTimesSeedsAndResume) {
   EXPECT_EQ(after.str(), before);  // the resumed half logged exactly what the first run had
 }
 
+TEST_F(TrainCli, ResumeWithMoreStepsExtendsAFinishedRunAndIsRecorded) {
+  const auto r = train("variants=[none] train.checkpoint_every=20" + kTiny);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto dir = only_run_dir(tmp(), "ktv_quick");
+  ASSERT_EQ(count_lines(dir / "metrics.csv"), 1 + 4);
+  // A finished run trains on when its step count is raised...
+  const auto more = run_command(regula_bin() + " train --resume " + dir.string() + " train.steps=60");
+  ASSERT_EQ(more.status, 0) << more.output;
+  EXPECT_EQ(more.output.find("finished earlier, kept"), std::string::npos) << more.output;
+  EXPECT_NE(more.output.find("resumed at step 40"), std::string::npos) << more.output;
+  EXPECT_EQ(count_lines(dir / "metrics.csv"), 1 + 6);
+  // ...the new value is recorded, so a second plain --resume finds the run finished.
+  std::ifstream cfg(dir / "config.resolved.yaml");
+  const std::string resolved((std::istreambuf_iterator<char>(cfg)), {});
+  EXPECT_NE(resolved.find("steps: 60"), std::string::npos) << resolved;
+  const auto again = run_command(regula_bin() + " train --resume " + dir.string());
+  ASSERT_EQ(again.status, 0) << again.output;
+  EXPECT_NE(again.output.find("finished earlier, kept"), std::string::npos) << again.output;
+  EXPECT_EQ(count_lines(dir / "metrics.csv"), 1 + 6);
+}
+
 TEST_F(TrainCli, BadInputsGiveOneLineAndNonZeroExit) {
   expect_one_error_line(train("train.stepz=5"), "unknown key 'train.stepz'; did you mean 'train.steps'?");
   expect_one_error_line(train("train.steps=many"), "'train.steps' must be an integer");

@@ -57,25 +57,15 @@ variants:
 namespace {
 
 // The keys of the root section that describe the experiment, not one run.
+// The run spec every command reads (core/run.h) and the variants.
 struct ExperimentKeys {
-  std::string name;
-  std::string device;
-  int64_t threads = 0;
-  std::vector<int64_t> seeds;
+  core::RunSpec run;
   std::vector<Variant> variants;
 };
 
 ExperimentKeys read_experiment_keys(core::Section root) {
   ExperimentKeys k;
-  k.name = root.get<std::string>("name", "train");
-  root.check(!k.name.empty() && k.name.find('/') == std::string::npos, "name", "a non-empty name without '/'");
-  k.device = root.get<std::string>("device", "auto");
-  k.threads = root.get<int64_t>("threads", 0);
-  root.check(k.threads >= 0, "threads", "must be >= 0 (0: LibTorch's default, OMP_NUM_THREADS)");
-  const auto seed = root.get<int64_t>("seed", 0);
-  k.seeds = root.get<std::vector<int64_t>>("seeds", {seed});
-  root.check(!k.seeds.empty(), "seeds", "a non-empty list of seeds, e.g. [0, 1, 2]");
-  for (auto s : k.seeds) root.check(s >= 0, "seeds", "seeds must be >= 0");
+  k.run = core::read_run_spec(root, "train");
   std::set<std::string> names;
   for (const auto& spec : root.get<std::vector<std::string>>("variants", {})) {
     k.variants.push_back(parse_variant(spec));
@@ -248,43 +238,47 @@ ExperimentReport run_experiment(const ExperimentSpec& given) {
   auto base = core::Config::from_string(text, origin);
   base.apply_overrides(spec.overrides);
   const ExperimentKeys keys = read_experiment_keys(base.root());
-  const torch::Device device = core::resolve_device(keys.device);
-  if (keys.threads > 0) at::set_num_threads(static_cast<int>(keys.threads));
-  read_train_job(base.root(), device, static_cast<uint64_t>(keys.seeds.front()));
+  const auto& seeds = keys.run.seeds;
+  read_train_job(base.root(), keys.run, static_cast<uint64_t>(seeds.front()));
   base.finish();
   for (const auto& v : keys.variants) {
     auto config = variant_config(spec, text, origin, v);
     read_experiment_keys(config.root());
-    read_train_job(config.root(), device, static_cast<uint64_t>(keys.seeds.front()));
+    read_train_job(config.root(), keys.run, static_cast<uint64_t>(seeds.front()));
     config.finish();
   }
 
-  if (!dir) {
-    dir = core::RunDir::create(spec.runs_root, keys.name);
-    dir->write_config(base.resolved_yaml());
+  // The input a resumption follows, recorded once it was validated: a second plain --resume
+  // continues with the same overrides (e.g. a raised train.steps).
+  const auto record_input = [&] {
     core::write_file_atomically(dir->file("input.yaml"), text);
     core::write_file_atomically(dir->file("input_overrides.txt"), fmt::format("{}\n", fmt::join(spec.overrides, "\n")));
-  }
+    dir->write_config(base.resolved_yaml());
+  };
+  if (!dir) dir = core::RunDir::create(spec.runs_root, keys.run.name);
+  record_input();
   core::log_info("run directory: {}  ({} variant(s) x {} seed(s), device {})", dir->path().string(),
-                 keys.variants.size(), keys.seeds.size(), core::describe_device(device));
+                 keys.variants.size(), seeds.size(), core::describe_device(keys.run.device));
 
   ExperimentReport report;
   report.dir = dir->path();
-  report.name = keys.name;
-  const bool single = keys.variants.size() == 1 && keys.seeds.size() == 1;
+  report.name = keys.run.name;
+  const bool single = keys.variants.size() == 1 && seeds.size() == 1;
   for (const auto& v : keys.variants) {
-    for (const auto seed : keys.seeds) {
+    for (const auto seed : seeds) {
       RunRecord record{v.name, seed, single ? dir->path() : dir->path() / v.name / fmt::format("seed{}", seed), {}};
-      if (auto done = spec.resume_dir.empty() ? std::nullopt : read_run_outcome(record.dir)) {
+      auto config = variant_config(spec, text, origin, v);
+      read_experiment_keys(config.root());
+      TrainJob job = read_train_job(config.root(), keys.run, static_cast<uint64_t>(seed));
+      config.finish();
+      // A finished run is kept unless its step count was raised (then it continues from its checkpoint).
+      if (auto done = spec.resume_dir.empty() ? std::nullopt : read_run_outcome(record.dir);
+          done && (!done->stop_reason.empty() || done->steps >= job.trainer.steps())) {
         core::log_info("{} seed {}: finished earlier, kept", v.name, seed);
         record.outcome = *done;
         report.runs.push_back(record);
         continue;
       }
-      auto config = variant_config(spec, text, origin, v);
-      read_experiment_keys(config.root());
-      TrainJob job = read_train_job(config.root(), device, static_cast<uint64_t>(seed));
-      config.finish();
       fs::create_directories(record.dir);
       if (!single) core::write_file_atomically(record.dir / "config.resolved.yaml", config.resolved_yaml());
       core::log_info("{} seed {}: {}", v.name, seed, job.data.description);

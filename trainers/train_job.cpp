@@ -149,12 +149,11 @@ Dataset read_dataset(core::Section s, uint64_t seed) {
   return make_synthetic(o.seed(static_cast<uint64_t>(data_seed)));
 }
 
-TrainJob read_train_job(core::Section root, const torch::Device& device, uint64_t seed) {
+TrainJob read_train_job(core::Section root, const core::RunSpec& run, uint64_t seed) {
   TrainJob job;
-  job.device = device;
-  const auto dtype = root.get<std::string>("dtype", "float32");
-  root.check_choice("dtype", dtype, {"float32", "float64"});
-  job.dtype = dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
+  job.device = run.device;
+  job.dtype = run.dtype;
+  const auto& device = run.device;
   job.derivatives = root.section("output").get<int64_t>("derivatives", 3);
   job.data = read_dataset(root.section("data"), seed);
 

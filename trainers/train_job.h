@@ -20,6 +20,7 @@
 #include <torch/types.h>
 
 #include "core/config.h"
+#include "core/run.h"
 #include "models/model.h"
 #include "trainers/callbacks.h"
 #include "trainers/data.h"
@@ -44,10 +45,10 @@ struct TrainJob {
 /// Reads the data section into a Dataset (`seed` is the default data seed).
 Dataset read_dataset(core::Section data, uint64_t seed);
 
-/// Reads every section of a run config (not `variants`/`seeds`/`name`) and builds
-/// the job: data with seed `seed`, the model on `device` in the config's dtype
-/// (seeded with `seed` first, so the init is reproducible).
-TrainJob read_train_job(core::Section root, const torch::Device& device, uint64_t seed);
+/// Reads the sections of a run config below the run spec (data, model, regularizer,
+/// train, output) and builds the job: data with seed `seed`, the model on the run's
+/// device in its dtype (seeded with `seed` first, so the init is reproducible).
+TrainJob read_train_job(core::Section root, const core::RunSpec& run, uint64_t seed);
 
 /// Outcome of one run.
 struct RunOutcome {

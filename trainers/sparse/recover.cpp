@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/device.h"
 #include "core/errors.h"
 #include "core/image.h"
 #include "core/logging.h"
@@ -112,6 +113,7 @@ RecoverReport run_recover(const core::RunRequest& request, const std::string& de
     }
   }
   const auto dir = core::open_run_dir(request, run.name, config);
+  core::log_info("device: {}", core::describe_device(run.device));
   const auto& p0 = reps.front().problem;
   const bool truth = p0.has_truth(), image = !p0.image_shape.empty(), has_val = p0.n_val() > 0;
   core::log_info("data: {} with n = {}, n_val = {}, d = {}{}, {} replicate(s)", spec.kind, p0.n(), p0.n_val(), p0.d(),

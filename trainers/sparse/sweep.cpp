@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/device.h"
 #include "core/errors.h"
 #include "core/logging.h"
 #include "core/plot.h"
@@ -53,6 +54,7 @@ std::filesystem::path run_sweep(const core::RunRequest& request, const std::stri
   const auto signals = spec.signals();
   const auto signal = signals.empty() ? torch::Tensor() : signals.front();
   const auto dir = core::open_run_dir(request, run.name, config);
+  core::log_info("device: {}", core::describe_device(run.device));
   std::vector<SparseProblem> problems;
   std::vector<std::pair<int64_t, uint64_t>> problem_keys;  // (n, seed)
   for (auto n : ns) {
