@@ -24,8 +24,9 @@ DiagonalLinearImpl::DiagonalLinearImpl(DiagonalLinearOptions opts) : options(std
                                   options.scale().is_alpha() ? "alpha" : "w0", options.scale().value()));
   }
   const auto tensor_options = torch::TensorOptions().dtype(options.dtype());
+  parametrization = diagonal_parametrization(options.parametrization());
   u = register_parameter("u", torch::empty({options.dim()}, tensor_options));
-  if (!options.positive()) v = register_parameter("v", torch::empty({options.dim()}, tensor_options));
+  if (parametrization->has_v()) v = register_parameter("v", torch::empty({options.dim()}, tensor_options));
   reset();
 }
 
@@ -36,9 +37,8 @@ void DiagonalLinearImpl::reset() {
 }
 
 torch::Tensor DiagonalLinearImpl::weight() const {
-  const auto n = static_cast<double>(options.depth());
-  auto w = u.pow(n);
-  return v.defined() ? w - v.pow(n) : w;
+  const auto n1 = static_cast<double>(options.depth() - 1);
+  return parametrization->weight(u, v, [n1](const torch::Tensor& x) { return n1 == 0 ? torch::ones_like(x) : x.pow(n1); });
 }
 
 torch::Tensor DiagonalLinearImpl::forward(const torch::Tensor& x) const { return torch::matmul(x, weight()); }

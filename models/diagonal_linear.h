@@ -1,7 +1,8 @@
 #pragma once
 /// \file The depth-N diagonal linear network
 /// f(x) = \langle w, x \rangle,  w = u^{\odot N} - v^{\odot N}
-/// (or w = u^{\odot N} when positive-only), initialised u_0 = v_0 = \alpha 1,
+/// (or another registered parametrization, e.g. the positive w = u^{\odot N};
+/// models/diagonal_parametrization.h), initialised u_0 = v_0 = \alpha 1,
 /// so w_0 = 0 and the initial scale of each factor is \alpha = w_0^{1/N}.
 /// N = 1 is the plain linear model w = u - v.
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <torch/types.h>
 
 #include "core/options.h"
+#include "models/diagonal_parametrization.h"
 
 namespace regula::models {
 
@@ -43,8 +45,8 @@ struct DiagonalLinearOptions {
   REGULA_ARG(int64_t, dim);
   /// Depth N >= 1 (N = 1: plain linear baseline).
   REGULA_ARG(int64_t, depth) = 2;
-  /// Positive-only model w = u^N (no v).
-  REGULA_ARG(bool, positive) = false;
+  /// The form of w(u, v): "signed" (u^N - v^N), "positive" (u^N) or a registered one.
+  REGULA_ARG(std::string, parametrization) = "signed";
   /// dtype of u and v, which are filled with \alpha in it (a float64 model starts
   /// from \alpha itself, not from \alpha rounded to float32).
   REGULA_ARG(torch::Dtype, dtype) = torch::kFloat;
@@ -73,8 +75,9 @@ class DiagonalLinearImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x) const;
 
   DiagonalLinearOptions options;
+  std::shared_ptr<const DiagonalParametrization> parametrization;
   torch::Tensor u;
-  torch::Tensor v;  ///< undefined when positive-only
+  torch::Tensor v;  ///< undefined when the parametrization has no second factor
 };
 TORCH_MODULE(DiagonalLinear);
 

@@ -47,7 +47,7 @@ TEST_F(SparseCli, RecoverWritesTablesCsvsAndPlots) {
 
 TEST_F(SparseCli, RecoverDigitAndMnistMakeAnImageGrid) {
   auto r = run_command(cmd("recover", "device=cpu data.kind=digit data.n=300 data.design=gaussian data.sigma=0 "
-                                      "model.depths=[2] model.positive=true model.w0=1e-4 train.lr=0.002 "
+                                      "model.depths=[2] model.parametrization=positive model.w0=1e-4 train.lr=0.002 "
                                       "train.steps=200 baselines.lasso_iterations=50"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("PSNR"), std::string::npos) << r.output;
@@ -62,7 +62,7 @@ TEST_F(SparseCli, RecoverDigitAndMnistMakeAnImageGrid) {
   for (int i = 0; i < 2 * 784; ++i) bytes.push_back(char((i % 28 > 10 && i % 28 < 16) ? 200 : 0));
   std::ofstream(tmp() / "mnist/train-images-idx3-ubyte", std::ios::binary) << bytes;
   r = run_command(cmd("recover", "--mnist-dir " + (tmp() / "mnist").string() + " device=cpu data.n=100 model.depths=[2] "
-                      "model.positive=true train.steps=20 baselines.lasso=false name=mnist"));
+                      "model.parametrization=positive train.steps=20 baselines.lasso=false name=mnist"));
   EXPECT_EQ(r.status, 0) << r.output;
   std::ofstream(tmp() / "mnist/train-images-idx3-ubyte", std::ios::binary) << bytes.substr(0, 700);
   r = run_command(cmd("recover", "--mnist-dir " + (tmp() / "mnist").string() + " device=cpu name=mnist2"));

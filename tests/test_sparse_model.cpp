@@ -25,7 +25,7 @@ sparse::GDParams single_params(double eta, int64_t depth, int64_t n, bool positi
   p.depth = torch::scalar_tensor(double(depth), kF64);
   p.uniform_depth = double(depth);
   p.inv_n = torch::scalar_tensor(1.0 / double(n), kF64);
-  p.positive = positive;
+  p.parametrization = models::diagonal_parametrization(positive ? "positive" : "signed");
   return p;
 }
 }  // namespace
@@ -48,7 +48,7 @@ TEST_F(SparseModel, InitialisationAndForward) {
   EXPECT_TRUE(torch::allclose(w, torch::tensor({1.0, 7.0, 0.0, -7.0}, kF64)));
   const auto x = torch::tensor({{1.0, 1.0, 1.0, 1.0}, {0.0, 1.0, 0.0, 0.0}}, kF64);
   EXPECT_TRUE(torch::allclose(m->forward(x), torch::tensor({1.0, 7.0}, kF64)));
-  models::DiagonalLinear pos(models::DiagonalLinearOptions(3).depth(2).init_scale(0.5).positive(true));
+  models::DiagonalLinear pos(models::DiagonalLinearOptions(3).depth(2).init_scale(0.5).parametrization("positive"));
   EXPECT_FALSE(pos->v.defined());
   EXPECT_EQ(pos->parameters().size(), 1u);
   EXPECT_TRUE(torch::allclose(pos->weight(), torch::full({3}, 0.25)));
@@ -83,7 +83,7 @@ TEST_F(SparseModel, StepEqualsGradientDescentOnTheLossViaAutograd) {
     for (bool positive : {false, true}) {
       const int64_t n = 7, d = 5;
       const auto X = torch::randn({n, d}, kF64), y = torch::randn({n}, kF64);
-      models::DiagonalLinear m(models::DiagonalLinearOptions(d).depth(depth).init_scale(0.7).positive(positive));
+      models::DiagonalLinear m(models::DiagonalLinearOptions(d).depth(depth).init_scale(0.7).parametrization(positive ? "positive" : "signed"));
       m->to(torch::kDouble);
       {
         torch::NoGradGuard g;
@@ -118,7 +118,7 @@ TEST_F(SparseModel, BatchedSweepEqualsPerProblemRuns) {
   const std::vector<sparse::GDConfig> configs{{2, 1e-2, 0.01}, {3, 0.05, 0.02}, {1, 1e-3, 0.005}, {7, 0.3, 0.01}};
   const auto pb = sparse::stack_problems(problems, torch::kCPU, torch::kDouble);
   const auto res = sparse::run_batched_gd(
-      pb, configs, sparse::BatchedGDOptions().steps(200).eval_every(20).fused(fused).positive(positive));
+      pb, configs, sparse::BatchedGDOptions().steps(200).eval_every(20).fused(fused).parametrization(positive ? "positive" : "signed"));
   ASSERT_EQ(res.steps.size(), 11u);
   for (std::size_t p = 0; p < problems.size(); ++p) {
     for (std::size_t c = 0; c < configs.size(); ++c) {

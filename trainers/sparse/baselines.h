@@ -24,7 +24,7 @@ struct LassoOptions {
   REGULA_ARG(double, min_ratio) = 1e-3;
   /// FISTA iterations (all \lambda advance together as one batch).
   REGULA_ARG(int64_t, iterations) = 1000;
-  /// Constrain w >= 0 (the baseline for the positive model w = u^N, e.g. images).
+  /// Constrain w >= 0 (the baseline for a nonnegative parametrization, e.g. w = u^N for images).
   REGULA_ARG(bool, nonnegative) = false;
 };
 

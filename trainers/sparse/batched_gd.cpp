@@ -56,9 +56,9 @@ uint64_t data_fingerprint(const BatchedProblems& pb) {
 // What must not change between a checkpoint and its resumption (steps may grow): one
 // "key=value" per line, so a refusal can name the first difference.
 std::string run_signature(const BatchedProblems& pb, const std::vector<GDConfig>& configs, const BatchedGDOptions& o) {
-  std::string s = fmt::format("problems={}\nrows={}\nd={}\ndtype={}\npositive={}\neval_every={}\npath_coords={}\n"
+  std::string s = fmt::format("problems={}\nrows={}\nd={}\ndtype={}\nparametrization={}\neval_every={}\npath_coords={}\n"
                               "divergence_factor={:.17g}\npatience_steps={}\nconfigurations=",
-                              pb.problems(), pb.X.size(1), pb.dim(), c10::toString(pb.X.scalar_type()), o.positive(),
+                              pb.problems(), pb.X.size(1), pb.dim(), c10::toString(pb.X.scalar_type()), o.parametrization(),
                               o.eval_every(), o.path_coords(), o.divergence_factor(), o.patience_steps());
   for (const auto& c : configs) s += fmt::format("(N {}, alpha {:.17g}, eta {:.17g})", c.depth, c.alpha, c.eta);
   return s + fmt::format("\ndata (seeds, noise, files) fingerprint={:016x}", data_fingerprint(pb));
@@ -219,7 +219,8 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
     if (static_cast<int64_t>(p.depth_runs.size()) * 2 > C) p.depth_runs.clear();  // interleaved depths: one tensor pow
   }
   p.inv_n = pb.inv_n;
-  p.positive = o.positive();
+  p.parametrization = models::diagonal_parametrization(o.parametrization());
+  const bool has_v = p.parametrization->has_v();
   p.eta = eta.expand({P, C, 1}).contiguous();
   p.step_scale = p.eta * p.depth * p.inv_n * 2.0;  // [P, C, 1]
 
@@ -227,7 +228,7 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
   auto& v = st.v;
   u = o.initial_u().defined() ? o.initial_u().to(opts).reshape({1, 1, d}).expand({P, C, d}).contiguous()
                                : alpha.expand({P, C, d}).contiguous();
-  v = o.positive() ? torch::Tensor()
+  v = !has_v ? torch::Tensor()
                    : (o.initial_v().defined() ? o.initial_v().to(opts).reshape({1, 1, d}).expand({P, C, d}).contiguous()
                                               : alpha.expand({P, C, d}).contiguous());
   const bool has_val = pb.X_val.defined();
@@ -302,7 +303,8 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
 
   // CPU: the products into reused buffers and one fused elementwise pass that also keeps
   // w = u^N - v^N current; elsewhere gd_step's tensor ops, w recomputed when logged.
-  const bool fused = o.fused() && pb.X.device().is_cpu();
+  const bool fused = o.fused() && pb.X.device().is_cpu() &&
+                     (o.parametrization() == "signed" || o.parametrization() == "positive");  // the kernel's forms
   torch::Tensor w, r, g;
   if (fused) {
     r = torch::empty({P, C, pb.X.size(1)}, opts);

@@ -69,8 +69,9 @@ struct BatchedGDOptions {
   REGULA_ARG(int64_t, eval_every) = 10;
   /// Logs kept on device between host reads.
   REGULA_ARG(int64_t, flush_every) = 64;
-  /// Positive-only model w = u^N.
-  REGULA_ARG(bool, positive) = false;
+  /// The form of w(u, v): "signed" (u^N - v^N), "positive" (u^N) or a registered one
+  /// (models/diagonal_parametrization.h).
+  REGULA_ARG(std::string, parametrization) = "signed";
   /// Diverged when loss > factor x initial loss or not finite.
   REGULA_ARG(double, divergence_factor) = 1e6;
   /// Throw DivergenceError instead of marking and freezing diverged runs.

@@ -24,7 +24,7 @@ const char* const kDemoDigit = R"(# demo: experiment 6 on a real MNIST digit
 name: demo-sparse-digit
 threads: 1
 data: {kind: mnist, mnist_index: [0], n: 392, sigma: 0.0, design: gaussian, val_ratio: 0.25}
-model: {depths: [2, 3, 5], w0: 1.0e-3, positive: true}
+model: {depths: [2, 3, 5], w0: 1.0e-3, parametrization: positive}
 train: {lr: [0.035, 0.018, 0.007], steps: 2000, eval_every: 10, early_stopping: {patience_steps: 200}}
 baselines: {lasso_iterations: 300, replicates: 1}
 )";

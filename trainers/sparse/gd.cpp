@@ -36,28 +36,21 @@ torch::Tensor power_minus_one(const torch::Tensor& u, const GDParams& p) {
 }  // namespace
 
 torch::Tensor diagonal_weight(const torch::Tensor& u, const torch::Tensor& v, const GDParams& p) {
-  auto w = u * power_minus_one(u, p);
-  if (!p.positive) w = w - v * power_minus_one(v, p);
-  return w;
+  return p.parametrization->weight(u, v, [&p](const torch::Tensor& x) { return power_minus_one(x, p); });
 }
 
 torch::Tensor gd_step(torch::Tensor& u, torch::Tensor& v, const torch::Tensor& X, const torch::Tensor& y,
                       const GDParams& p) {
   torch::NoGradGuard no_grad;
-  const auto pu = power_minus_one(u, p);
-  auto w = u * pu;
-  torch::Tensor pv;
-  if (!p.positive) {
-    pv = power_minus_one(v, p);
-    w.sub_(v * pv);
-  }
+  const auto parts = p.parametrization->parts(u, v, [&p](const torch::Tensor& x) { return power_minus_one(x, p); });
+  const auto& w = parts.w;
   // One problem: matrix-vector products; batched: [P, C, d] x [P, d, n] products.
   auto r = (w.dim() == 1 ? X.mv(w) : torch::matmul(w, X.transpose(-1, -2))).sub_(y);  // [.., n]
   const auto loss = (r.square().sum(-1, /*keepdim=*/true) * p.inv_n).squeeze(-1);
   const auto scale = p.step_scale.defined() ? p.step_scale : p.eta * p.depth * p.inv_n * 2.0;
   auto step = (w.dim() == 1 ? X.t().mv(r) : torch::matmul(r, X)).mul_(scale);  // \eta N g, [.., d]
-  if (!p.positive) v.addcmul_(step, pv);
-  u.addcmul_(step, pu, -1.0);
+  if (parts.dv.defined()) v.addcmul_(step, parts.dv, -1.0);
+  u.addcmul_(step, parts.du, -1.0);
   return loss;
 }
 
@@ -96,7 +89,7 @@ DiagonalFitResult DiagonalTrainer::fit(const SparseProblem& data, trainers::Call
                                       .steps(options_.steps())
                                       .eval_every(options_.eval_every())
                                       .flush_every(1)
-                                      .positive(m.options.positive())
+                                      .parametrization(m.options.parametrization())
                                       .divergence_factor(options_.divergence_factor())
                                       .throw_on_divergence(true)
                                       .initial_u(m.u.detach())

@@ -2,8 +2,9 @@
 /// \file Full-batch gradient descent for depth-N diagonal networks on the
 /// unpenalised loss L(w) = (1/n) ||X w - y||_2^2 (the published convention):
 ///   g = 2 X^T (X w - y) / n,
-///   u <- u - \eta N u^{N-1} \odot g,   v <- v + \eta N v^{N-1} \odot g,
-/// i.e. exactly u - \eta \partial L / \partial u.  `gd_step` is the pure,
+///   u <- u - \eta N du \odot g,   v <- v - \eta N dv \odot g,
+/// with du, dv the parametrization's derivatives over N (for w = u^N - v^N:
+/// du = u^{N-1}, dv = -v^{N-1}), i.e. exactly u - \eta \partial L / \partial u.  `gd_step` is the pure,
 /// shape-generic kernel used by the single-run trainer and the batched sweep:
 /// no host reads, device and dtype follow the tensors, fixed shapes.
 #include <cstdint>
@@ -30,7 +31,8 @@ struct GDParams {
   /// powers use one scalar-exponent kernel per run instead of a tensor-exponent pow.
   std::vector<std::tuple<int64_t, int64_t, double>> depth_runs;
   torch::Tensor inv_n;                  ///< 1/n, broadcastable against the residual's batch dims + [1]
-  bool positive = false;                ///< positive-only model (v unused)
+  /// The form of w(u, v) (v is unused when it has no second factor).
+  std::shared_ptr<const models::DiagonalParametrization> parametrization = models::diagonal_parametrization("signed");
   /// Optional precomputed 2 \eta N / n (broadcastable to u): one multiply per step
   /// instead of three.  Must be kept in sync with eta, depth and inv_n by the caller.
   torch::Tensor step_scale;

@@ -38,13 +38,13 @@ struct BaselineSpec {
   int64_t replicates = 10;  // the baselines run on the first this many replicates
 };
 
-BaselineSpec read_baseline_spec(core::Section bl, bool positive) {
+BaselineSpec read_baseline_spec(core::Section bl, bool nonnegative) {
   BaselineSpec b;
   b.min_norm = bl.get<bool>("min_norm", b.min_norm);
   b.lasso = bl.get<bool>("lasso", b.lasso);
   auto& o = b.lasso_options;
   o.lambdas(bl.get<int64_t>("lasso_lambdas", o.lambdas())).iterations(bl.get<int64_t>("lasso_iterations", o.iterations()));
-  o.nonnegative(positive);
+  o.nonnegative(nonnegative);
   bl.check(o.lambdas() >= 1, "lasso_lambdas", "must be >= 1");
   bl.check(o.iterations() >= 1, "lasso_iterations", "must be >= 1");
   b.replicates = bl.get<int64_t>("replicates", b.replicates);
@@ -97,7 +97,7 @@ RecoverReport run_recover(const core::RunRequest& request, const std::string& de
               fmt::format("one step size, or one per depth ({} values)", grid.depths.size()));
   const auto es = read_early_stopping_spec(train);
   const auto windows = read_window_spec(root.section("windows"));
-  const auto bl = read_baseline_spec(root.section("baselines"), grid.positive);
+  const auto bl = read_baseline_spec(root.section("baselines"), grid.nonnegative);
   const auto path_coords = root.section("log").get<int64_t>("path_coords", 10);
   config.finish();
 
@@ -275,7 +275,7 @@ RecoverReport run_recover(const core::RunRequest& request, const std::string& de
   if (bl.min_norm && bl.replicates > 0) baseline("min-norm LS", [](const SparseProblem& p) {
     return std::make_pair(min_norm_least_squares(p.X, p.y), std::string("pinv"));
   });
-  if (bl.lasso && bl.replicates > 0) baseline(grid.positive ? "Lasso (w >= 0)" : "Lasso", [&](const SparseProblem& p) {
+  if (bl.lasso && bl.replicates > 0) baseline(grid.nonnegative ? "Lasso (w >= 0)" : "Lasso", [&](const SparseProblem& p) {
     const auto r = lasso_validated(p, bl.lasso_options);
     return std::make_pair(r.w, fmt::format("lambda {:.3g} ({})", r.lambda, r.selected_by));
   });

@@ -146,7 +146,13 @@ GridSpec read_grid_spec(core::Section root, bool scale_list) {
     model.check(v > 0 && std::isfinite(v), key, "must be > 0");
     g.scales.push_back(g.scale_is_alpha ? models::InitScale::from_alpha(v) : models::InitScale::from_w0(v));
   }
-  g.positive = model.get<bool>("positive", g.positive);
+  model.renamed("positive", "model.parametrization", "model.parametrization=positive for w = u^N, signed for u^N - v^N");
+  g.parametrization = model.get<std::string>("parametrization", g.parametrization);
+  const auto names = models::parametrization_names();
+  if (std::find(names.begin(), names.end(), g.parametrization) == names.end()) {
+    model.check_choice("parametrization", g.parametrization, names);
+  }
+  g.nonnegative = models::diagonal_parametrization(g.parametrization)->nonnegative();
   auto train = root.section("train");
   train.renamed("eta", "train.lr", "one step size, or a list");
   train.renamed("max_steps", "train.steps");
@@ -193,7 +199,7 @@ BatchedGDOptions GridSpec::batched_options(const core::RunRequest& request, cons
   return BatchedGDOptions()
       .steps(steps)
       .eval_every(eval_every)
-      .positive(positive)
+      .parametrization(parametrization)
       .divergence_factor(divergence_factor)
       .checkpoint_every(checkpoint_every)
       .checkpoint_path((dir.checkpoints() / "batched_gd.pt").string())

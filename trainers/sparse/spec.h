@@ -7,7 +7,7 @@
 ///
 ///     data:      {kind: synthetic | files | digit | mnist, n, d, k, support_values, sigma,
 ///                 design: rademacher | gaussian, p_plus, val_ratio, ...}
-///     model:     {depths: [2, 3, 4], w0: 1e-5 (or alpha), positive: false}
+///     model:     {depths: [2, 3, 4], w0: 1e-5 (or alpha), parametrization: signed | positive | ...}
 ///     train:     {lr, steps, eval_every, divergence_factor, checkpoint_every,
 ///                 early_stopping: {enabled, patience_steps}}
 ///     windows:   {coord_tol, off_threshold, error_factor}
@@ -57,7 +57,8 @@ struct GridSpec {
   std::vector<int64_t> depths{2, 3, 4};
   std::vector<models::InitScale> scales{models::InitScale::from_w0(1e-5)};  ///< `w0` or `alpha`: one or a list
   bool scale_is_alpha = false;
-  bool positive = false;
+  std::string parametrization = "signed";  ///< models/diagonal_parametrization.h
+  bool nonnegative = false;                ///< whether that parametrization keeps w >= 0
   std::vector<double> lr{1e-2};        ///< per depth (recover) or a grid axis (sweep)
   int64_t steps = 3000, eval_every = 10;
   double divergence_factor = 1e6;
