@@ -1,9 +1,13 @@
 #include "core/run.h"
 
 #include <filesystem>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
 
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/device.h"
 #include "core/errors.h"
@@ -67,6 +71,53 @@ RunDir open_run_dir(const RunRequest& request, const std::string& name, const Co
 
 void record_resumed_config(const RunRequest& request, const RunDir& dir, const Config& config) {
   if (!request.resume_dir.empty()) dir.write_config(config.resolved_yaml());
+}
+
+std::string first_difference(const std::string& saved, const std::string& now) {
+  std::stringstream a(saved), b(now);
+  for (std::string x, y;;) {
+    const bool more_a = static_cast<bool>(std::getline(a, x)), more_b = static_cast<bool>(std::getline(b, y));
+    if (!more_a && !more_b) return "no difference found";
+    if (!more_a) x.clear();
+    if (!more_b) y.clear();
+    if (x != y) return fmt::format("'{}' in the checkpoint, '{}' now", x, y);
+  }
+}
+
+namespace {
+
+// The config as one "dotted.key: value" line per leaf, without the keys that may change.
+std::string flat_lines(const std::string& yaml, const std::vector<std::string>& skip) {
+  std::string out;
+  std::vector<std::pair<std::string, YAML::Node>> stack{{"", YAML::Load(yaml)}};
+  while (!stack.empty()) {
+    auto [prefix, node] = stack.back();
+    stack.pop_back();
+    if (node.IsMap()) {
+      std::vector<std::pair<std::string, YAML::Node>> children;
+      for (const auto& kv : node) children.emplace_back((prefix.empty() ? "" : prefix + ".") + kv.first.as<std::string>(), kv.second);
+      for (auto it = children.rbegin(); it != children.rend(); ++it) stack.push_back(*it);
+      continue;
+    }
+    if (std::find(skip.begin(), skip.end(), prefix) != skip.end()) continue;
+    YAML::Emitter e;
+    e.SetSeqFormat(YAML::Flow);
+    e.SetMapFormat(YAML::Flow);
+    e << node;
+    out += fmt::format("{}: {}\n", prefix, e.c_str());
+  }
+  return out;
+}
+
+}  // namespace
+
+void check_same_run(const std::string& saved_yaml, const std::string& now_yaml,
+                    const std::vector<std::string>& may_change, const std::string& run) {
+  const auto a = flat_lines(saved_yaml, may_change), b = flat_lines(now_yaml, may_change);
+  if (a == b) return;
+  throw CheckpointError(fmt::format("'{}' belongs to a different run ({}): resume with the run's own config (only {} "
+                                    "may change), or start a new run",
+                                    run, first_difference(a, b), fmt::join(may_change, ", ")));
 }
 
 }  // namespace regula::core

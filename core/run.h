@@ -57,4 +57,14 @@ RunDir open_run_dir(const RunRequest& request, const std::string& name, const Co
 /// follows (the resumption's overrides, e.g. a larger train.steps).
 void record_resumed_config(const RunRequest& request, const RunDir& dir, const Config& config);
 
+/// The first line where two texts of "key: value" lines differ, as
+/// "'a' in the checkpoint, 'b' now" (what a resume refusal names).
+std::string first_difference(const std::string& saved, const std::string& now);
+
+/// The resume protocol's check: a resumption's resolved config (YAML) must equal the
+/// run's own but for the keys in `may_change` (dotted paths, e.g. "train.steps").  A
+/// CheckpointError naming `run` and the first difference otherwise.
+void check_same_run(const std::string& saved_yaml, const std::string& now_yaml,
+                    const std::vector<std::string>& may_change, const std::string& run);
+
 }  // namespace regula::core

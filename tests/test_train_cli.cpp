@@ -102,6 +102,11 @@ TEST_F(TrainCli, ResumeWithMoreStepsExtendsAFinishedRunAndIsRecorded) {
   ASSERT_EQ(r.status, 0) << r.output;
   const auto dir = only_run_dir(tmp(), "ktv_quick");
   ASSERT_EQ(count_lines(dir / "metrics.csv"), 1 + 4);
+  // Another configuration is refused, naming the first difference, and nothing is rewritten.
+  const auto other = run_command(regula_bin() + " train --resume " + dir.string() + " train.optimizer.lr=0.5");
+  EXPECT_NE(other.status, 0) << other.output;
+  EXPECT_NE(other.output.find("train.optimizer.lr: 0.001' in the checkpoint, 'train.optimizer.lr: 0.5' now"),
+            std::string::npos) << other.output;
   // A finished run trains on when its step count is raised...
   const auto more = run_command(regula_bin() + " train --resume " + dir.string() + " train.steps=60");
   ASSERT_EQ(more.status, 0) << more.output;

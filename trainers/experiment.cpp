@@ -255,7 +255,32 @@ ExperimentReport run_experiment(const ExperimentSpec& given) {
     core::write_file_atomically(dir->file("input_overrides.txt"), fmt::format("{}\n", fmt::join(spec.overrides, "\n")));
     dir->write_config(base.resolved_yaml());
   };
+  // What each run of a resumed experiment was started with (its resolved config).
+  const auto saved_config = [&](const fs::path& run_dir) {
+    const auto path = run_dir / "config.resolved.yaml";
+    return fs::exists(path) ? read_text(path) : std::string();
+  };
+  const std::string saved_root = dir ? saved_config(dir->path()) : std::string();
   if (!dir) dir = core::RunDir::create(spec.runs_root, keys.run.name);
+  const bool single = keys.variants.size() == 1 && seeds.size() == 1;
+  const auto run_dir_of = [&](const Variant& v, int64_t seed) {
+    return single ? dir->path() : dir->path() / v.name / fmt::format("seed{}", seed);
+  };
+  if (!spec.resume_dir.empty()) {
+    // The resume protocol: every run is the same as before but for its step count (and how
+    // often it checkpoints); checked for all runs before any trains or anything is recorded.
+    for (const auto& v : keys.variants) {
+      for (const auto seed : seeds) {
+        const auto saved = single ? saved_root : saved_config(run_dir_of(v, seed));
+        if (saved.empty()) continue;
+        auto config = variant_config(spec, text, origin, v);
+        read_experiment_keys(config.root());
+        read_train_job(config.root(), keys.run, static_cast<uint64_t>(seed));
+        core::check_same_run(saved, config.resolved_yaml(), {"train.steps", "train.checkpoint_every"},
+                             run_dir_of(v, seed).string());
+      }
+    }
+  }
   record_input();
   core::log_info("run directory: {}  ({} variant(s) x {} seed(s), device {})", dir->path().string(),
                  keys.variants.size(), seeds.size(), core::describe_device(keys.run.device));
@@ -263,14 +288,14 @@ ExperimentReport run_experiment(const ExperimentSpec& given) {
   ExperimentReport report;
   report.dir = dir->path();
   report.name = keys.run.name;
-  const bool single = keys.variants.size() == 1 && seeds.size() == 1;
   for (const auto& v : keys.variants) {
     for (const auto seed : seeds) {
-      RunRecord record{v.name, seed, single ? dir->path() : dir->path() / v.name / fmt::format("seed{}", seed), {}};
+      RunRecord record{v.name, seed, run_dir_of(v, seed), {}};
       auto config = variant_config(spec, text, origin, v);
       read_experiment_keys(config.root());
       TrainJob job = read_train_job(config.root(), keys.run, static_cast<uint64_t>(seed));
       config.finish();
+
       // A finished run is kept unless its step count was raised (then it continues from its checkpoint).
       if (auto done = spec.resume_dir.empty() ? std::nullopt : read_run_outcome(record.dir);
           done && (!done->stop_reason.empty() || done->steps >= job.trainer.steps())) {

@@ -12,6 +12,7 @@
 #include "core/checkpoint.h"
 #include "core/errors.h"
 #include "core/logging.h"
+#include "core/run.h"
 #include "trainers/sparse/gd.h"
 #include "trainers/sparse/gd_kernels.h"
 
@@ -64,18 +65,6 @@ std::string run_signature(const BatchedProblems& pb, const std::vector<GDConfig>
   return s + fmt::format("\ndata (seeds, noise, files) fingerprint={:016x}", data_fingerprint(pb));
 }
 
-// The first line where two signatures differ, as "saved vs now".
-std::string first_difference(const std::string& saved, const std::string& now) {
-  std::stringstream a(saved), b(now);
-  for (std::string x, y;;) {
-    const bool more_a = static_cast<bool>(std::getline(a, x)), more_b = static_cast<bool>(std::getline(b, y));
-    if (!more_a && !more_b) return "no difference found";
-    if (!more_a) x.clear();
-    if (!more_b) y.clear();
-    if (x != y) return fmt::format("'{}' in the checkpoint, '{}' now", x, y);
-  }
-}
-
 // Logged metrics of every run as [runs, L] tensors (float64, CPU), in the order of BatchedGDResult.
 std::vector<std::pair<std::string, std::vector<std::vector<double>>*>> logged_series(BatchedGDResult& res) {
   return {{"error", &res.error}, {"support_dev", &res.support_dev}, {"off_max", &res.off_max},
@@ -107,7 +96,7 @@ int64_t load_checkpoint(const std::string& path, const std::string& signature, R
   const auto saved = r.text("batched_gd.signature");
   if (saved != signature) {
     throw CheckpointError(fmt::format("checkpoint '{}' belongs to a different run ({}): resume with the run's own "
-                                      "config, or start a new run", path, first_difference(saved, signature)));
+                                      "config, or start a new run", path, core::first_difference(saved, signature)));
   }
   for (auto& [name, t] : st.named()) {
     if (!t->defined()) continue;
