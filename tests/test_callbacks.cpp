@@ -57,6 +57,31 @@ TEST(EarlyStopping, StopsAtOnceOnNonFinite) {
   EXPECT_DOUBLE_EQ(lax.best(), 0.5);
 }
 
+TEST(DivergenceCheck, ThrowsWithTheFixOnNonFiniteOrExplodingLoss) {
+  const auto feed_loss = [](DivergenceCheck& dc, const std::vector<double>& values) {
+    TrainState s;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      s.step = static_cast<int64_t>(10 * (i + 1));
+      s.metrics["train_loss"] = values[i];
+      dc.on_eval_end(s);
+    }
+  };
+  DivergenceCheck ok(DivergenceCheckOptions().factor(100));
+  EXPECT_NO_THROW(feed_loss(ok, {1.0, 50.0, 0.1}));
+  DivergenceCheck up(DivergenceCheckOptions().factor(100).fix("a smaller train.optimizer.lr"));
+  try {
+    feed_loss(up, {1.0, 2.0, 150.0});
+    FAIL() << "expected a DivergenceError";
+  } catch (const DivergenceError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("step 30"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("a smaller train.optimizer.lr"), std::string::npos) << msg;
+  }
+  DivergenceCheck nan;
+  EXPECT_THROW(feed_loss(nan, {1.0, std::nan("")}), DivergenceError);
+  EXPECT_THROW(DivergenceCheck(DivergenceCheckOptions().factor(1.0)), ConfigError);
+}
+
 TEST(EarlyStopping, BadOptionsAndUnknownMetric) {
   EXPECT_THROW(EarlyStopping(EarlyStoppingOptions().mode("lowest")), ConfigError);
   EXPECT_THROW(EarlyStopping(EarlyStoppingOptions().patience(0)), ConfigError);

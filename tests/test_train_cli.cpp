@@ -131,6 +131,10 @@ TEST_F(TrainCli, BadInputsGiveOneLineAndNonZeroExit) {
   expect_one_error_line(train("'variants=[\"a: b\"]'"), "is not key=value");
   expect_one_error_line(train("--resume " + tmp().string()), "is not a Regula run directory");
   expect_one_error_line(train("--config " + (tmp() / "none.yaml").string()), "cannot open config file");
+  // Divergence is an error exit with the fix, not a table of NaNs.
+  const auto diverged = train("variants=[none] train.optimizer.kind=sgd train.optimizer.lr=1e3" + kTiny);
+  expect_one_error_line(diverged, "use a smaller train.optimizer.lr");
+  EXPECT_EQ(diverged.status, 2) << diverged.output;
 }
 
 TEST(Variants, ParseAndSummarize) {

@@ -38,6 +38,32 @@ void restore_weights(torch::nn::Module& m, const std::vector<torch::Tensor>& wei
 
 // --- EarlyStopping -----------------------------------------------------------
 
+DivergenceCheck::DivergenceCheck(DivergenceCheckOptions options) : options_(std::move(options)) {
+  if (!(options_.factor() > 1)) {
+    throw ConfigError(fmt::format("divergence factor {} is not valid: must be > 1", options_.factor()));
+  }
+}
+
+void DivergenceCheck::on_eval_end(TrainState& s) {
+  const auto it = s.metrics.find(options_.monitor());
+  if (it == s.metrics.end()) return;
+  const double value = it->second;
+  if (first_ < 0 && std::isfinite(value)) first_ = std::max(value, 1e-30);
+  if (!std::isfinite(value) || (first_ > 0 && value > options_.factor() * first_)) {
+    throw DivergenceError(fmt::format("training diverged at step {} ({} = {:.4g}{}): use {}", s.step, options_.monitor(),
+                                      value, first_ > 0 ? fmt::format(", first {:.4g}", first_) : std::string(),
+                                      options_.fix()));
+  }
+}
+
+void DivergenceCheck::save(core::CheckpointWriter& w, const std::string& prefix) const {
+  w.tensor(prefix + "first", torch::tensor({first_}, torch::kDouble));
+}
+
+void DivergenceCheck::load(core::CheckpointReader& r, const std::string& prefix) {
+  first_ = r.tensor(prefix + "first").item<double>();
+}
+
 EarlyStopping::EarlyStopping(EarlyStoppingOptions options) : options_(std::move(options)) {
   if (options_.mode() != "min" && options_.mode() != "max") {
     throw ConfigError(fmt::format("early stopping mode '{}' is not valid: use min or max", options_.mode()));

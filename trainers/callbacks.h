@@ -78,6 +78,33 @@ struct EarlyStoppingOptions {
   REGULA_ARG(bool, restore_best) = true;
 };
 
+/// Options of DivergenceCheck.
+struct DivergenceCheckOptions {
+  /// Metric to watch (lower is better).
+  REGULA_ARG(std::string, monitor) = "train_loss";
+  /// Diverged when the metric is not finite or exceeds this factor times its first value.
+  REGULA_ARG(double, factor) = 1e6;
+  /// What to change, for the message (e.g. "a smaller train.optimizer.lr").
+  REGULA_ARG(std::string, fix) = "a smaller learning rate";
+};
+
+/// The divergence rule every trainer follows (the batched GD engine applies the same
+/// rule per run on the device, with masks): training has diverged when `monitor` is not
+/// finite or exceeds `factor` times its first evaluated value.  Throws a
+/// DivergenceError naming the step, the value and the fix; callbacks' on_train_end
+/// does not run, but checkpoints already written stay valid.
+class DivergenceCheck : public Callback {
+ public:
+  explicit DivergenceCheck(DivergenceCheckOptions options = {});
+  void on_eval_end(TrainState& s) override;
+  void save(core::CheckpointWriter& w, const std::string& prefix) const override;
+  void load(core::CheckpointReader& r, const std::string& prefix) override;
+
+ private:
+  DivergenceCheckOptions options_;
+  double first_ = -1;
+};
+
 /// Stops training when `monitor` has not improved for `patience` evaluations,
 /// and restores the weights of the best evaluation at the end.
 class EarlyStopping : public Callback {

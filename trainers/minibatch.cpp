@@ -150,11 +150,7 @@ TrainResult MinibatchTrainer::fit(const Dataset& data) {
     if (step_ % options_.eval_every() == 0 || step_ == options_.steps()) {
       state.metrics = read_train_metrics();
       for (const auto& [k, v] : evaluate(data_)) state.metrics[k] = v;
-      callbacks_.eval_end(state);
-      if (!state.stop && !std::isfinite(state.metrics["train_loss"])) {
-        state.stop = true;
-        state.stop_reason = fmt::format("the training loss is not finite at step {}: lower the learning rate", step_);
-      }
+      callbacks_.eval_end(state);  // a DivergenceCheck among them ends a diverging run with an error
     }
     callbacks_.step_end(state);
     if (options_.checkpoint_every() > 0 && step_ % options_.checkpoint_every() == 0) {

@@ -41,6 +41,9 @@ struct MinibatchOptions {
   REGULA_ARG(int64_t, eval_every) = 100;
   /// Write a checkpoint every this many steps (0: never) into `checkpoint_dir`.
   REGULA_ARG(int64_t, checkpoint_every) = 0;
+  /// Diverged when the training loss is not finite or exceeds this factor times its first
+  /// evaluated value (run_train_job adds the DivergenceCheck callback that applies it).
+  REGULA_ARG(double, divergence_factor) = 1e6;
   REGULA_ARG(std::filesystem::path, checkpoint_dir);
   /// Seed of the shuffling order (its own generator, saved in checkpoints).
   REGULA_ARG(uint64_t, shuffle_seed) = 0;

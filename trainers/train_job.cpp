@@ -169,6 +169,8 @@ TrainJob read_train_job(core::Section root, const core::RunSpec& run, uint64_t s
   o.steps(t.get<int64_t>("steps", o.steps())).batch_size(t.get<int64_t>("batch_size", o.batch_size()));
   o.eval_every(t.get<int64_t>("eval_every", o.eval_every()));
   o.checkpoint_every(t.get<int64_t>("checkpoint_every", o.checkpoint_every()));
+  o.divergence_factor(t.get<double>("divergence_factor", o.divergence_factor()));
+  t.check(o.divergence_factor() > 1, "divergence_factor", "must be > 1");
   t.check(o.steps() >= 1, "steps", "must be >= 1");
   t.check(o.batch_size() >= 0, "batch_size", "must be >= 0 (0: full batch)");
   t.check(o.eval_every() >= 1, "eval_every", "must be >= 1");
@@ -189,6 +191,8 @@ RunOutcome run_train_job(TrainJob& job, const fs::path& dir, bool resume, const 
   trainer.add_callback(std::make_shared<CsvLogger>((dir / "metrics.csv").string()));
   if (job.early_stopping) trainer.add_callback(std::make_shared<EarlyStopping>(*job.early_stopping));
   trainer.add_callback(std::make_shared<ProgressBar>(label));
+  trainer.add_callback(std::make_shared<DivergenceCheck>(
+      DivergenceCheckOptions().factor(options.divergence_factor()).fix("a smaller train.optimizer.lr (or a warmup: train.schedule.warmup)")));
   RunOutcome outcome;
   if (resume) {
     const auto checkpoint = core::latest_checkpoint(dir / "checkpoints");
