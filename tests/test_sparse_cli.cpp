@@ -87,6 +87,17 @@ TEST_F(SparseCli, RecoverReadsUsersOwnProblemFromFiles) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("no w*"), std::string::npos) << r.output;
   EXPECT_TRUE(fs::exists(only_run("now") / "early_stopping_N2.csv"));
+  EXPECT_TRUE(fs::exists(only_run("now") / "estimates.npy"));
+  // An image given as files: the columns of X are its pixels; the recovered images are written.
+  r = run_command(cmd("recover", fmt::format("device=cpu name=img model.depths=[2,3] train.steps=200 {} "
+                                             "data.image_shape=[8,10]", files)));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto images = core::read_array(only_run("img") / "recovery_images.npy");
+  EXPECT_EQ(images.sizes(), (std::vector<int64_t>{1, 5, 8, 10}));  // original, 2 baselines, 2 depths
+  EXPECT_TRUE(fs::exists(only_run("img") / "plots/recovery_grid.png"));
+  r = run_command(cmd("recover", fmt::format("device=cpu name=img2 {} data.image_shape=[9,10]", files)));
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("has 90 pixels but X has 80 columns"), std::string::npos) << r.output;
 }
 
 TEST_F(SparseCli, SweepWritesOneRowPerConfiguration) {

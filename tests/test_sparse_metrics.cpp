@@ -50,6 +50,25 @@ TEST_F(SparseMetrics, ErrorWindowIsTheContiguousRunAroundTheBest) {
   EXPECT_TRUE(sparse::error_window({0, 10, 20}, {5.0, 5.0, 5.0}, 2.0).empty());  // nothing learned
 }
 
+TEST_F(SparseMetrics, MedianWindowOverReplicates) {
+  using W = sparse::Window;
+  // Median start and end of the non-empty windows; censored when most are.
+  const auto m = sparse::median_window({W{100, 400, false}, W{200, 500, true}, W{300, 600, true}}, 600);
+  EXPECT_EQ(m.start, 200);
+  EXPECT_EQ(m.end, 500);
+  EXPECT_TRUE(m.censored);
+  const auto one_empty = sparse::median_window({W{100, 300, false}, W{}, W{300, 500, false}}, 600);
+  EXPECT_EQ(one_empty.start, 200);
+  EXPECT_EQ(one_empty.end, 400);
+  EXPECT_FALSE(one_empty.censored);
+  EXPECT_TRUE(sparse::median_window({W{100, 300, false}, W{}, W{}}, 600).empty());  // most learned nothing
+  EXPECT_TRUE(sparse::median_window({}, 600).empty());
+  // Quantiles ignore NaN (runs without a value) and interpolate.
+  EXPECT_DOUBLE_EQ(sparse::quantile({1.0, NAN, 3.0, 2.0}, 0.5), 2.0);
+  EXPECT_DOUBLE_EQ(sparse::quantile({1.0, 2.0}, 0.25), 1.25);
+  EXPECT_TRUE(std::isnan(sparse::quantile({NAN}, 0.5)));
+}
+
 TEST_F(SparseMetrics, MedianCurveOverReplicates) {
   const std::vector<std::vector<double>> curves{{1, 5, 9}, {3, 4, 7}, {2, 6, NAN}};
   EXPECT_EQ(sparse::quantile_curve(curves, 0.5), (std::vector<double>{2, 5, 8}));

@@ -82,6 +82,24 @@ std::vector<double> quantile_curve(const std::vector<std::vector<double>>& curve
   return out;
 }
 
+Window median_window(const std::vector<Window>& ws, int64_t last_step) {
+  std::vector<double> starts, ends;
+  std::size_t empty = 0, censored = 0;
+  for (const auto& w : ws) {
+    starts.push_back(w.empty() ? NAN : double(w.start));
+    ends.push_back(w.empty() ? NAN : double(w.end));
+    empty += w.empty();
+    censored += w.censored;
+  }
+  Window m;
+  if (ws.empty() || 2 * empty > ws.size()) return m;
+  const double s = quantile(starts, 0.5), e = quantile(ends, 0.5);
+  m.start = static_cast<int64_t>(s);
+  m.end = std::isnan(e) ? last_step : static_cast<int64_t>(e);
+  m.censored = 2 * censored > ws.size();
+  return m;
+}
+
 std::string format_window(const Window& w) {
   if (w.empty()) return "-";
   return fmt::format("[{}, {}{}]", w.start, w.end, w.censored ? "+" : "");

@@ -50,6 +50,11 @@ std::vector<double> quantile_curve(const std::vector<std::vector<double>>& curve
 /// q-quantile of values (NaNs ignored; NaN when none).
 double quantile(std::vector<double> values, double q);
 
+/// The median window of several runs' windows: median start and end over the runs whose
+/// window is not empty (an open end counts as `last_step`); empty when most are empty,
+/// censored when most are censored.
+Window median_window(const std::vector<Window>& windows, int64_t last_step);
+
 /// "[start, end]", "[start, end+]" when censored, "-" when empty.
 std::string format_window(const Window& w);
 

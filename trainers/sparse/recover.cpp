@@ -61,26 +61,6 @@ struct Replicate {
 
 std::string num(double x) { return std::isnan(x) ? std::string() : fmt::format("{:.10g}", x); }
 
-// The median window over runs, censored when most of the runs' windows are.
-Window median_window(const std::vector<Window>& ws, int64_t last_step) {
-  std::vector<double> starts, ends;
-  int64_t censored = 0;
-  for (const auto& w : ws) {
-    starts.push_back(w.empty() ? NAN : double(w.start));
-    ends.push_back(w.empty() ? NAN : double(w.end));
-    censored += w.censored;
-  }
-  Window m;
-  const double s = median(starts), e = median(ends);
-  if (std::isnan(s) || 2 * static_cast<std::size_t>(std::count_if(ws.begin(), ws.end(), [](const Window& w) { return w.empty(); })) > ws.size()) {
-    return m;
-  }
-  m.start = static_cast<int64_t>(s);
-  m.end = std::isnan(e) ? last_step : static_cast<int64_t>(e);
-  m.censored = 2 * censored > static_cast<int64_t>(ws.size());
-  return m;
-}
-
 }  // namespace
 
 RecoverReport run_recover(const core::RunRequest& request, const std::string& defaults, const std::string& command) {
