@@ -10,7 +10,7 @@ namespace regula::core {
 
 std::string fmt_num(double x) {
   if (std::isnan(x)) return "-";
-  if (x != 0 && (std::abs(x) < 1e-3 || std::abs(x) >= 1e5)) return fmt::format("{:.3e}", x);
+  if (x != 0 && (std::abs(x) < 0.00999995 || std::abs(x) >= 1e5)) return fmt::format("{:.3e}", x);
   return fmt::format("{:.4g}", x);
 }
 

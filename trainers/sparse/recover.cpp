@@ -224,7 +224,7 @@ RecoverReport run_recover(const core::RunRequest& request, const std::string& de
         row.note = fmt::format("ES stopped on the initial plateau: raise train.early_stopping.patience_steps (now {})",
                                es.patience_steps);
       } else if (res.es_stop_step[0][c].item<int64_t>() < 0) {
-        row.note = "ES: patience never ran out (the early-stopped iterate is the best so far)";
+        row.note = "ES: patience not used up by the last step";
       }
     }
     rows.push_back(row);
