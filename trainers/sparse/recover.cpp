@@ -69,8 +69,8 @@ RecoverReport run_recover(const core::RunRequest& request, const std::string& de
   const auto run = core::read_run_spec(root, "recover");
   auto data_sec = root.section("data");
   const auto spec = read_data_spec(data_sec);
-  const int64_t n = data_sec.get<int64_t>("n", 100);  // ignored for files
-  data_sec.check(n >= 1, "n", "must be >= 1");
+  data_sec.check(spec.n.size() == 1, "n", "one sample size (a grid of them is `regula sweep`)");
+  const int64_t n = spec.n.front();  // ignored for files
   const auto grid = read_grid_spec(root, /*scale_list=*/false);
   auto train = root.section("train");
   train.check(grid.lr.size() == 1 || grid.lr.size() == grid.depths.size(), "lr",

@@ -93,6 +93,8 @@ DataSpec read_data_spec(core::Section data) {
   data.renamed("seeds", "seeds", "a root list, e.g. seeds: [0, 1, 2, 3, 4]");
   s.kind = data.get<std::string>("kind", s.kind);
   data.check_choice("kind", s.kind, {"synthetic", "files", "digit", "mnist"});
+  s.n = read_integers(data, "n", s.n);
+  data.check(!s.n.empty() && *std::min_element(s.n.begin(), s.n.end()) >= 1, "n", "one or more sample sizes >= 1");
   s.sigma = data.get<double>("sigma", s.sigma);
   data.check(s.sigma >= 0, "sigma", "must be >= 0");
   s.design = data.get<std::string>("design", s.design);

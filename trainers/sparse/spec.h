@@ -26,6 +26,7 @@ namespace regula::sparse {
 /// The `data` section: where the problems come from.
 struct DataSpec {
   std::string kind = "synthetic";      ///< synthetic | files | digit | mnist
+  std::vector<int64_t> n{100};         ///< training measurements (recover: one value; sweep: a grid axis; not for files)
   int64_t d = 200, k = 5;
   std::vector<double> support_values{1.0};
   double sigma = 0.5;

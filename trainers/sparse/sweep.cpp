@@ -40,10 +40,7 @@ std::filesystem::path run_sweep(const core::RunRequest& request, const std::stri
   auto data = root.section("data");
   const auto spec = read_data_spec(data);
   data.check(spec.kind != "files", "kind", "sweeps generate their problems: synthetic, digit or mnist");
-  std::vector<int64_t> ns = data.shape("n") == core::Section::Shape::kScalar
-                                ? std::vector<int64_t>{data.get<int64_t>("n", 100)}
-                                : data.get<std::vector<int64_t>>("n", {100});
-  data.check(!ns.empty() && *std::min_element(ns.begin(), ns.end()) >= 1, "n", "one or more sample sizes >= 1");
+  const auto& ns = spec.n;
   const auto grid = read_grid_spec(root, /*scale_list=*/true);
   const auto windows = read_window_spec(root.section("windows"));
   auto rec = root.section("recovery");
