@@ -25,10 +25,32 @@ int main(int argc, char** argv) {
   regula::apps::add_recover_command(app);
   regula::apps::add_sweep_command(app);
   regula::apps::add_train_command(app);
+  // Exit codes (README, "Exit codes"): 0 done; 2 bad input or a refused run (command line,
+  // config, data, checkpoint, divergence: one line naming the problem and the fix);
+  // 3 an internal error (a bug: please report it with the command line).
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string commands;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      commands += (commands.empty() ? "" : ", ") + sub->get_name();
+    }
+    const std::string what = e.what();
+    if (argc < 2 || (argv[1][0] != '-' && app.get_subcommands().empty())) {
+      std::fprintf(stderr, "error: %s%s%s: the commands are %s (regula --help; regula <command> --help)\n",
+                   argc < 2 ? "no command given" : "unknown command '", argc < 2 ? "" : argv[1], argc < 2 ? "" : "'",
+                   commands.c_str());
+    } else {
+      std::fprintf(stderr, "error: %s (regula %s--help lists the options)\n", what.c_str(),
+                   app.get_subcommands().empty() ? "" : (app.get_subcommands().front()->get_name() + " ").c_str());
+    }
+    return 2;
   } catch (const regula::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

@@ -1,5 +1,7 @@
 #include "core/checkpoint.h"
 
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <ATen/Context.h>
@@ -28,6 +30,22 @@ bool read_nested(torch::serialize::InputArchive& archive, const std::vector<std:
   torch::serialize::InputArchive child;
   if (!archive.try_read(parts[i], child)) return false;
   return read_nested(child, parts, i + 1, out, is_buffer);
+}
+
+// The file is the archive followed by a fixed-length trailer holding a checksum of the
+// archive's bytes (LibTorch's zip reader does not check its CRCs): a bit flipped after
+// writing, or a file cut short, is refused before anything is read from it.
+constexpr const char* kTrailerPrefix = "\nregula-checksum fnv1a64 ";
+constexpr std::size_t kTrailerSize = 25 + 16 + 1;  // prefix, 16 hex digits, newline
+
+uint64_t fnv1a64(const char* data, std::size_t size) {
+  uint64_t h = 1469598103934665603ull;
+  for (std::size_t i = 0; i < size; ++i) h = (h ^ static_cast<unsigned char>(data[i])) * 1099511628211ull;
+  return h;
+}
+
+std::string trailer(const std::string& archive) {
+  return fmt::format("{}{:016x}\n", kTrailerPrefix, fnv1a64(archive.data(), archive.size()));
 }
 
 std::vector<std::string> split_dots(const std::string& name) {
@@ -94,7 +112,8 @@ void CheckpointWriter::commit(const fs::path& path) {
   std::ostringstream bytes;
   archive_->save_to(bytes);
   if (!path.parent_path().empty()) fs::create_directories(path.parent_path());
-  write_file_atomically(path, bytes.str());
+  const auto archive = bytes.str();
+  write_file_atomically(path, archive + trailer(archive));
 }
 
 // ---------------------------------------------------------------------------
@@ -104,8 +123,25 @@ CheckpointReader::CheckpointReader(const fs::path& path)
   if (!fs::exists(path)) {
     throw CheckpointError(fmt::format("checkpoint '{}' does not exist", path.string()));
   }
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+    if (!in.good() && !in.eof()) fail("could not be read");
+  }
+  static_assert(sizeof("\nregula-checksum fnv1a64 ") - 1 == 25, "trailer prefix length");
+  if (bytes.size() < kTrailerSize || bytes.compare(bytes.size() - kTrailerSize, 25, kTrailerPrefix) != 0) {
+    fail("is truncated or not a Regula checkpoint (it lacks the checksum trailer): resume from an older checkpoint "
+         "or start a new run");
+  }
+  const std::string archive = bytes.substr(0, bytes.size() - kTrailerSize);
+  if (bytes.compare(archive.size(), kTrailerSize, trailer(archive)) != 0) {
+    fail("is corrupt (its checksum does not match its contents: the file changed after it was written): resume from "
+         "an older checkpoint or start a new run");
+  }
   try {
-    archive_->load_from(path.string());
+    std::istringstream in(archive);
+    archive_->load_from(in);
   } catch (const std::exception&) {
     fail("is truncated or not a checkpoint file (it could not be read as an archive)");
   }

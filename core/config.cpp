@@ -1,6 +1,7 @@
 #include "core/config.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -126,6 +127,28 @@ Config Config::from_string(const std::string& yaml_text, const std::string& orig
     throw ConfigError(fmt::format("{}: malformed YAML at line {}, column {}: {}", origin,
                                   e.mark.line + 1, e.mark.column + 1, e.msg));
   }
+  // yaml-cpp keeps both entries of a repeated key and finds the first: refuse instead.
+  std::vector<std::pair<std::string, YAML::Node>> stack{{"", state->input}};
+  while (!stack.empty()) {
+    auto [prefix, node] = stack.back();
+    stack.pop_back();
+    if (node.IsSequence()) {
+      for (const auto& item : node) stack.emplace_back(prefix, item);
+      continue;
+    }
+    if (!node.IsMap()) continue;
+    std::map<std::string, int> seen;
+    for (const auto& kv : node) {
+      const auto key = kv.first.Scalar();
+      const int line = kv.first.Mark().line + 1;
+      if (const auto it = seen.find(key); it != seen.end()) {
+        throw ConfigError(fmt::format("{}: key '{}' is given twice (lines {} and {}): keep one", origin,
+                                      join(prefix, key), it->second, line));
+      }
+      seen[key] = line;
+      stack.emplace_back(join(prefix, key), kv.second);
+    }
+  }
   if (state->input.IsNull() || !state->input.IsDefined()) {
     state->input = YAML::Node(YAML::NodeType::Map);
   } else if (!state->input.IsMap()) {
@@ -136,6 +159,10 @@ Config Config::from_string(const std::string& yaml_text, const std::string& orig
 }
 
 Config Config::from_file(const std::string& path) {
+  if (std::filesystem::is_directory(path)) {
+    throw ConfigError(fmt::format("config '{}' is a directory: give a YAML file (to continue a run in it, use --resume)",
+                                  path));
+  }
   std::ifstream in(path);
   if (!in) throw ConfigError(fmt::format("cannot open config file '{}': check the path", path));
   std::stringstream text;

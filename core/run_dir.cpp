@@ -4,6 +4,8 @@
 #include <ctime>
 #include <fstream>
 #include <set>
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -21,8 +23,20 @@ CsvWriter::CsvWriter(const fs::path& path, std::vector<std::string> columns)
   if (!path.parent_path().empty()) fs::create_directories(path.parent_path());
   file_ = std::fopen(path.c_str(), "w");
   if (!file_) throw Error(fmt::format("cannot write '{}': check that the directory is writable", path.string()));
-  std::fputs(fmt::format("{}\n", fmt::join(columns_, ",")).c_str(), file_);
-  std::fflush(file_);
+  write_line(fmt::format("{}\n", fmt::join(columns_, ",")));
+}
+
+void CsvWriter::write_line(const std::string& line) {
+  // A row is written and flushed whole, or not at all: on a failed write (disk full, I/O
+  // error) the file is cut back to the rows before it and the run stops with an error.
+  const long before = std::ftell(file_);
+  if (std::fputs(line.c_str(), file_) < 0 || std::fflush(file_) != 0) {
+    const int err = errno;
+    std::clearerr(file_);
+    if (before >= 0 && ::ftruncate(::fileno(file_), before) == 0) std::fseek(file_, before, SEEK_SET);
+    throw Error(fmt::format("writing '{}' failed ({}): free some space or pick another --out; the rows written "
+                            "before are kept", path_.string(), std::strerror(err)));
+  }
 }
 
 CsvWriter::CsvWriter(CsvWriter&& other) noexcept { *this = std::move(other); }
@@ -64,8 +78,7 @@ void CsvWriter::row_cells(const std::vector<std::string>& cells) {
   if (cells.size() != columns_.size()) {
     throw Error(fmt::format("'{}': row has {} cells for {} columns", path_.string(), cells.size(), columns_.size()));
   }
-  std::fputs(fmt::format("{}\n", fmt::join(cells, ",")).c_str(), file_);
-  std::fflush(file_);
+  write_line(fmt::format("{}\n", fmt::join(cells, ",")));
 }
 
 RunDir RunDir::create(const fs::path& root, const std::string& name) {
@@ -106,13 +119,20 @@ void write_file_atomically(const fs::path& path, const std::string& text) {
   while (left > 0) {
     const ssize_t n = ::write(fd, p, left);
     if (n <= 0) {
+      const int err = errno;
       ::close(fd);
-      throw Error(fmt::format("writing '{}' failed (disk full?)", tmp.string()));
+      ::unlink(tmp.c_str());
+      throw Error(fmt::format("writing '{}' failed ({}): free some space or pick another --out; '{}' is unchanged",
+                              tmp.string(), std::strerror(err), path.string()));
     }
     p += n, left -= static_cast<std::size_t>(n);
   }
-  ::fsync(fd);
-  ::close(fd);
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(fmt::format("writing '{}' failed ({}): '{}' is unchanged", tmp.string(), std::strerror(err),
+                            path.string()));
+  }
   fs::rename(tmp, path);
 }
 

@@ -11,7 +11,8 @@
 namespace regula::core {
 
 /// A CSV file written row by row and flushed after each row, so a run that
-/// dies keeps everything it logged.  Columns are fixed by the header.
+/// dies keeps everything it logged.  Columns are fixed by the header.  A failed
+/// write (disk full) is an Error, and the file keeps only whole rows.
 class CsvWriter {
  public:
   CsvWriter() = default;
@@ -27,6 +28,7 @@ class CsvWriter {
   bool is_open() const { return file_ != nullptr; }
 
  private:
+  void write_line(const std::string& line);
   std::filesystem::path path_;
   std::vector<std::string> columns_;
   std::FILE* file_ = nullptr;

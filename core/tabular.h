@@ -20,11 +20,18 @@ struct Table {
 };
 
 /// Reads a comma-separated numeric file.  A first line with any non-numeric
-/// cell is taken as the header.  Blank lines are skipped.
-Table read_csv(const std::filesystem::path& path);
+/// cell is taken as the header; its names must be distinct.  Blank lines and
+/// a leading UTF-8 byte-order mark are skipped.  A non-finite cell ("inf",
+/// "nan", "1e999") or a file without data rows is a DataError.
+/// `finite_only` (users' data): inf and nan cells are DataErrors; false reads tables Regula
+/// wrote itself, where nan marks a value a run does not have.
+Table read_csv(const std::filesystem::path& path, bool finite_only = true);
 
-/// Reads a `.npy` array (float32/64, int32/64, uint8; little-endian, C or
-/// Fortran order) as a float64 tensor of the stored shape.
+/// Reads a `.npy` array (format version 1 to 3; float32/64, int32/64, uint8;
+/// little-endian, C or Fortran order) as a float64 tensor of the stored shape.
+/// The header (its length, dtype and shape) is checked against the file size
+/// before anything is allocated: a foreign, corrupt or truncated file is a
+/// DataError, never an allocation failure.
 torch::Tensor read_npy(const std::filesystem::path& path);
 
 /// Writes a float64 `.npy` file (C order), e.g. for tests and exports.

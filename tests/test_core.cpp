@@ -92,6 +92,22 @@ TEST_F(RunDirTest, CsvIsFlushedRowByRow) {
   EXPECT_THROW(csv.row_cells({"1"}), Error);
 }
 
+TEST_F(RunDirTest, AFailedWriteIsAnErrorNotASilentlyShortFile) {
+  // /dev/full fails every write with ENOSPC, as a full disk does.
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full on this machine";
+  try {
+    core::CsvWriter csv("/dev/full", {"step", "loss"});
+    FAIL() << "writing to a full device was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("No space left on device"), std::string::npos) << e.what();
+  }
+  // Atomic writes leave the old file as it was and no temporary behind.
+  std::ofstream(tmp() / "keep.txt") << "old";
+  EXPECT_NO_THROW(core::write_file_atomically(tmp() / "keep.txt", "new"));
+  EXPECT_EQ(slurp(tmp() / "keep.txt"), "new");
+  EXPECT_FALSE(fs::exists(tmp() / "keep.txt.tmp"));
+}
+
 class CheckpointTest : public RegulaTest {};
 
 TEST_F(CheckpointTest, RoundTripsModelOptimizerScalarsAndRng) {
@@ -149,6 +165,29 @@ TEST_F(CheckpointTest, TruncatedFileIsRejectedClearly) {
   }
 }
 
+TEST_F(CheckpointTest, AnyFlippedBitIsRefused) {
+  torch::nn::Linear model(30, 20);
+  const fs::path file = tmp() / "full.pt";
+  core::CheckpointWriter().module("model", *model).integer("step", 7).commit(file);
+  const auto bytes = slurp(file);
+  ASSERT_NO_THROW(core::CheckpointReader{file});
+  // One bit at a time, at 64 places spread over the whole file (tensor data, zip records, trailer).
+  for (std::size_t k = 0; k < 64; ++k) {
+    auto bad = bytes;
+    const auto at = k * (bytes.size() - 1) / 63;
+    bad[at] = static_cast<char>(bad[at] ^ (1 << (k % 8)));
+    const fs::path flipped = tmp() / "flipped.pt";
+    std::ofstream(flipped, std::ios::binary | std::ios::trunc) << bad;
+    try {
+      core::CheckpointReader reader(flipped);
+      FAIL() << "a flipped bit at byte " << at << " of " << bytes.size() << " was accepted";
+    } catch (const CheckpointError& e) {
+      const std::string msg = e.what();
+      EXPECT_TRUE(msg.find("corrupt") != std::string::npos || msg.find("truncated") != std::string::npos) << msg;
+    }
+  }
+}
+
 TEST_F(CheckpointTest, ForeignFilesAreRejected) {
   std::ofstream(tmp() / "text.pt") << "not a checkpoint";
   EXPECT_THROW(core::CheckpointReader(tmp() / "text.pt"), CheckpointError);
@@ -203,14 +242,14 @@ TEST(Logging, DurationsReadWell) {
   EXPECT_EQ(core::format_duration(3720), "1h02m");
 }
 
-TEST(Cli, InfoRunsATrainingStep) {
+TEST(CliInfo, InfoRunsATrainingStep) {
   const auto r = testutil::run_command(testutil::regula_bin() + " info --device cpu");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("libtorch    2.11"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("(ok)"), std::string::npos) << r.output;
 }
 
-TEST(Cli, MissingGpuIsOneLineAndNonZero) {
+TEST(CliInfo, MissingGpuIsOneLineAndNonZero) {
   if (core::cuda_available()) GTEST_SKIP() << "this machine has CUDA";
   const auto r = testutil::run_command(testutil::regula_bin() + " info --device cuda");
   EXPECT_EQ(r.status, 2);

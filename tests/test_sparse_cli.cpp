@@ -39,9 +39,9 @@ TEST_F(SparseCli, RecoverWritesTablesCsvsAndPlots) {
                         "early_stopping_N2.csv", "plots/paths.png", "plots/error_curves.png"}) {
     EXPECT_TRUE(fs::exists(dir / f)) << f << "\n" << r.output;
   }
-  const auto runs = core::read_csv(dir / "runs.csv");
+  const auto runs = core::read_csv(dir / "runs.csv", /*finite_only=*/false);
   EXPECT_EQ(runs.values.size(0), 6);  // 2 depths x 3 replicates
-  const auto curves = core::read_csv(dir / "curves.csv");
+  const auto curves = core::read_csv(dir / "curves.csv", false);
   EXPECT_EQ(curves.values.size(0), 2 * 31);  // logged every 10 steps, 0..300
 }
 
@@ -106,7 +106,7 @@ TEST_F(SparseCli, SweepWritesOneRowPerConfiguration) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("P(recovered)"), std::string::npos) << r.output;
   const auto dir = only_run("sweep");
-  const auto t = core::read_csv(dir / "sweep.csv");
+  const auto t = core::read_csv(dir / "sweep.csv", false);
   EXPECT_EQ(t.values.size(0), 2 * 3 * 2 * 2);  // n x seeds x depths x w0
   const auto rec = t.values.select(1, t.column("recovered"));
   EXPECT_TRUE(rec.eq(0).logical_or(rec.eq(1)).all().item<bool>());

@@ -95,6 +95,14 @@ TEST_F(TrainCli, VariantsTimesSeedsAndResume) {
   std::stringstream after;
   after << in.rdbuf();
   EXPECT_EQ(after.str(), before);  // the resumed half logged exactly what the first run had
+  // A metrics.csv cut inside a row no longer matches its checkpoint: refused, not padded.
+  std::filesystem::remove(dir / "ktv_k2" / "seed1" / "result.csv");
+  std::filesystem::remove(dir / "ktv_k2" / "seed1" / "checkpoints" / "step_00000040.pt");
+  const auto text = after.str();
+  std::ofstream(dir / "ktv_k2" / "seed1" / "metrics.csv", std::ios::trunc) << text.substr(0, text.find('\n', text.find('\n') + 1) + 5);
+  const auto cut = run_command(regula_bin() + " train --resume " + dir.string());
+  EXPECT_EQ(cut.status, 2) << cut.output;
+  EXPECT_NE(cut.output.find("holds 1 whole rows but the checkpoint logged 2"), std::string::npos) << cut.output;
 }
 
 TEST_F(TrainCli, ResumeWithMoreStepsExtendsAFinishedRunAndIsRecorded) {

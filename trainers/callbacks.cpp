@@ -1,5 +1,6 @@
 #include "trainers/callbacks.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -154,9 +155,11 @@ void CsvLogger::on_eval_end(TrainState& s) {
     if (keep_rows_ > 0) {
       std::ifstream in(path_);
       std::string line;
-      if (std::getline(in, line) && line == fmt::format("{}", fmt::join(columns, ","))) {
-        while (static_cast<int64_t>(kept.size()) < keep_rows_ && std::getline(in, line)) kept.push_back(line);
+      if (!std::getline(in, line) || line != fmt::format("{}", fmt::join(columns, ","))) {
+        throw CheckpointError(fmt::format("'{}' does not have the columns of this run ({}): restore the run's own "
+                                          "file or start a new run", path_, fmt::join(columns, ",")));
       }
+      while (static_cast<int64_t>(kept.size()) < keep_rows_ && std::getline(in, line)) kept.push_back(line);
     }
     csv_ = std::make_unique<core::CsvWriter>(path_, columns);
     for (const auto& line : kept) {
@@ -179,6 +182,23 @@ void CsvLogger::save(core::CheckpointWriter& w, const std::string& prefix) const
 void CsvLogger::load(core::CheckpointReader& r, const std::string& prefix) {
   keep_rows_ = r.integer(prefix + "rows");
   csv_.reset();
+  // The file must still hold every row the checkpoint counted, each whole: a cut or edited
+  // file would otherwise lose rows or gain a padded partial one.
+  std::ifstream in(path_);
+  std::string line;
+  int64_t rows = 0;
+  const auto cells = [](const std::string& l) { return std::count(l.begin(), l.end(), ',') + 1; };
+  if (keep_rows_ > 0 && std::getline(in, line)) {
+    const auto columns = cells(line);
+    while (rows < keep_rows_ && std::getline(in, line)) {
+      if (in.eof() || cells(line) != columns) break;  // no newline at its end, or cells missing: a partial row
+      ++rows;
+    }
+  }
+  if (rows < keep_rows_) {
+    throw CheckpointError(fmt::format("'{}' holds {} whole rows but the checkpoint logged {}: the file was cut or "
+                                      "edited after the run; restore it or start a new run", path_, rows, keep_rows_));
+  }
 }
 
 // --- ProgressBar -----------------------------------------------------------------

@@ -154,7 +154,10 @@ TrainJob read_train_job(core::Section root, const core::RunSpec& run, uint64_t s
   job.device = run.device;
   job.dtype = run.dtype;
   const auto& device = run.device;
-  job.derivatives = root.section("output").get<int64_t>("derivatives", 3);
+  auto output = root.section("output");
+  job.derivatives = output.get<int64_t>("derivatives", 3);
+  output.check(job.derivatives >= 0 && job.derivatives <= 8, "derivatives",
+               "orders 0..8 of d^k f/dx^k to write (each order costs a nested backward pass)");
   job.data = read_dataset(root.section("data"), seed);
 
   core::seed_everything(seed);  // the model's init and the penalty's samples follow the run's seed
