@@ -13,7 +13,7 @@
 namespace regula::apps {
 
 void add_demo_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("demo", "short tour of both capabilities on embedded defaults (~1-2 min on a CPU)");
+  auto* cmd = app.add_subcommand("demo", "short tour of both capabilities on embedded defaults (about 10 s on a 2-core CPU)");
   auto args = std::make_shared<core::RunRequest>();
   cmd->add_option("--out", args->runs_root, "root folder of run directories")->capture_default_str();
   cmd->callback([args] {

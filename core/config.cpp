@@ -215,6 +215,17 @@ void Config::finish() const {
       const std::string key = kv.first.as<std::string>();
       const std::string dotted = join(prefix, key);
       if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        if (kv.second.IsNull()) continue;  // `key: null` (or `key=null`) is an absent key
+        // A kind switched on the command line (data.kind=csv) leaves the old kind's keys behind.
+        const auto kind_path = join(prefix, "kind");
+        if (key != "kind" && state_->override_rank.count(kind_path) && !state_->override_rank.count(dotted)) {
+          const auto kind = find(state_->input, kind_path);
+          throw ConfigError(fmt::format("{}: '{}' is not a key of {} = {}, which the command line set: the config's "
+                                        "keys of its old kind are not read; drop them with {}=null, or use a config "
+                                        "written for {}",
+                                        state_->origin, dotted, kind_path, kind.IsScalar() ? kind.Scalar() : "?",
+                                        dotted, kind.IsScalar() ? kind.Scalar() : "it"));
+        }
         std::string msg = fmt::format("{}: unknown key '{}'", state_->origin, dotted);
         std::string best;
         std::size_t best_d = std::string::npos;

@@ -49,9 +49,9 @@ void Progress::update(int64_t done, const std::string& status) {
   draw(done, status, false);
 }
 
-void Progress::finish(const std::string& status) {
+void Progress::finish(const std::string& status, int64_t done) {
   if (!enabled_ || finished_) return;
-  draw(total_, status, true);
+  draw(done < 0 ? total_ : std::min(done, total_), status, true);
   finished_ = true;
 }
 

@@ -46,8 +46,9 @@ class Progress {
   ~Progress();
   /// Reports that `done` steps are complete; `status` is shown after the bar.
   void update(int64_t done, const std::string& status = "");
-  /// Finishes the bar (newline on terminals).
-  void finish(const std::string& status = "");
+  /// Finishes the bar (newline on terminals) at `done` steps (-1: all of them): a run that
+  /// stopped early shows where it stopped, not 100%.
+  void finish(const std::string& status = "", int64_t done = -1);
   bool enabled() const { return enabled_; }
 
  private:

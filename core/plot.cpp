@@ -44,7 +44,8 @@ bool run_plot_script(const std::string& kind, const std::filesystem::path& run_d
     log_info("plots skipped (no Python with matplotlib found); to plot later: {}", cmd);
     return false;
   }
-  if (std::system((cmd + " >&2").c_str()) != 0) {
+  // The script names each PNG it writes; --quiet silences those lines too.
+  if (std::system((cmd + (log_level() >= LogLevel::kInfo ? " >&2" : " >/dev/null 2>&1")).c_str()) != 0) {
     log_warn("plotting failed; rerun it by hand to see why: {}", cmd);
     return false;
   }

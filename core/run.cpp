@@ -33,37 +33,34 @@ RunSpec read_run_spec(Section root, const std::string& default_name) {
   for (auto v : s.seeds) root.check(v >= 0, "seeds", "seeds must be >= 0");
   s.device = resolve_device(device);
   if (s.threads > 0) at::set_num_threads(static_cast<int>(s.threads));
+
   return s;
 }
 
-Config load_run_config(const RunRequest& request, const std::string& embedded_defaults, const std::string& command) {
+Config load_run_config(const RunRequest& request, const std::string& embedded_defaults, const std::string& origin,
+                       const std::string& kind) {
   if (!request.resume_dir.empty()) {
     if (!request.config_path.empty()) {
       throw ConfigError("--resume continues a run with its own config.resolved.yaml: drop --config");
     }
-    const auto resolved = std::filesystem::path(request.resume_dir) / "config.resolved.yaml";
-    if (!std::filesystem::exists(resolved)) {
-      throw ConfigError(fmt::format("--resume '{}': not a run directory (no config.resolved.yaml); pass one that "
-                                    "`regula {}` wrote, e.g. runs/{}/<timestamp>",
-                                    request.resume_dir, command, command));
-    }
-    Config config = Config::from_file(resolved.string());
+    const auto dir = RunDir::open(request.resume_dir, kind);  // another command's run, or none: one clear line
+    Config config = Config::from_file(dir.file("config.resolved.yaml").string());
     config.apply_overrides(request.overrides);
     return config;
   }
-  Config config = request.config_path.empty() ? Config::from_string(embedded_defaults, "<" + command + " defaults>")
+  Config config = request.config_path.empty() ? Config::from_string(embedded_defaults, "<" + origin + " defaults>")
                                               : Config::from_file(request.config_path);
   config.apply_overrides(request.overrides);
   return config;
 }
 
-RunDir open_run_dir(const RunRequest& request, const std::string& name, const Config& config) {
+RunDir open_run_dir(const RunRequest& request, const std::string& name, const Config& config, const std::string& kind) {
   if (!request.resume_dir.empty()) {
-    RunDir dir = RunDir::open(request.resume_dir);
+    RunDir dir = RunDir::open(request.resume_dir, kind);
     log_info("resuming run directory: {}", dir.path().string());
     return dir;
   }
-  RunDir dir = RunDir::create(request.runs_root, name);
+  RunDir dir = RunDir::create(request.runs_root, name, kind);
   dir.write_config(config.resolved_yaml());
   log_info("run directory: {}", dir.path().string());
   return dir;

@@ -5,7 +5,8 @@
 ///
 ///     name: recover        # the run directory is <out>/<name>/<timestamp>/
 ///     device: auto         # auto | cpu | cuda | cuda:N
-///     threads: 0           # CPU threads (0: LibTorch's default)
+///     threads: 1           # CPU threads (0: LibTorch's default, all cores); 1 is fastest for
+///                          # the small problems of most runs, and is what runs unless told
 ///     dtype: float32       # float32 | float64
 ///     seed: 0              # the seed of a single run
 ///     seeds: [0, 1, 2]     # replicates / seeds of one experiment (default: [seed])
@@ -37,7 +38,7 @@ struct RunRequest {
 struct RunSpec {
   std::string name;
   torch::Device device{torch::kCPU};
-  int64_t threads = 0;
+  int64_t threads = 1;
   torch::ScalarType dtype = torch::kFloat;
   std::vector<int64_t> seeds{0};
 };
@@ -45,13 +46,14 @@ struct RunSpec {
 /// Reads the root keys, resolves the device (logging which), and applies `threads`.
 RunSpec read_run_spec(Section root, const std::string& default_name);
 
-/// The config of a request: the file (or `embedded_defaults`; with --resume, the
-/// run's config.resolved.yaml), then the overrides.
-Config load_run_config(const RunRequest& request, const std::string& embedded_defaults, const std::string& command);
+/// The config of a request: the file (or `embedded_defaults`, named `origin` in
+/// messages; with --resume, the config.resolved.yaml of a run of `kind`), then the overrides.
+Config load_run_config(const RunRequest& request, const std::string& embedded_defaults, const std::string& origin,
+                       const std::string& kind);
 
-/// A fresh run directory with the resolved config written, or with --resume the
+/// A fresh run directory of `kind` with the resolved config written, or with --resume the
 /// run's own directory, its config left as it was until `record_resumed_config`.
-RunDir open_run_dir(const RunRequest& request, const std::string& name, const Config& config);
+RunDir open_run_dir(const RunRequest& request, const std::string& name, const Config& config, const std::string& kind);
 
 /// With --resume, once the checkpoint was accepted: records the config the run now
 /// follows (the resumption's overrides, e.g. a larger train.steps).

@@ -81,7 +81,7 @@ void CsvWriter::row_cells(const std::vector<std::string>& cells) {
   write_line(fmt::format("{}\n", fmt::join(cells, ",")));
 }
 
-RunDir RunDir::create(const fs::path& root, const std::string& name) {
+RunDir RunDir::create(const fs::path& root, const std::string& name, const std::string& kind) {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
   localtime_r(&now, &tm);
@@ -94,12 +94,33 @@ RunDir RunDir::create(const fs::path& root, const std::string& name) {
   fs::create_directories(dir / "checkpoints", ec);
   if (!ec) fs::create_directories(dir / "plots", ec);
   if (ec) throw Error(fmt::format("cannot create run directory '{}': {}", dir.string(), ec.message()));
+  write_file_atomically(dir / "regula-run.txt", kind + "\n");
   return RunDir(dir);
 }
 
-RunDir RunDir::open(const fs::path& dir) {
+RunDir RunDir::open(const fs::path& dir, const std::string& kind) {
+  const auto recorded = dir / "regula-run.txt";
+  if (fs::is_regular_file(recorded)) {
+    std::ifstream in(recorded);
+    std::string was;
+    std::getline(in, was);
+    if (!was.empty() && was != kind) {
+      throw Error(fmt::format("'{}' is a run of `regula {}`, not `regula {}`: continue it with `regula {} --resume {}`",
+                              dir.string(), was, kind, was, dir.string()));
+    }
+  }
   if (!fs::is_directory(dir) || !fs::exists(dir / "config.resolved.yaml")) {
-    throw Error(fmt::format("'{}' is not a Regula run directory (no config.resolved.yaml)", dir.string()));
+    throw Error(fs::is_regular_file(recorded)
+                    ? fmt::format("'{}' was interrupted before it wrote its config: nothing to continue, start the run "
+                                  "again", dir.string())
+                    : fmt::format("'{}' is not a Regula run directory (no config.resolved.yaml)", dir.string()));
+  }
+  // Temporary files of writes a kill interrupted: the files they were to replace are intact.
+  for (const auto& folder : {dir, dir / "checkpoints"}) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(folder, ec)) {
+      if (e.path().extension() == ".tmp") fs::remove(e.path(), ec);
+    }
   }
   fs::create_directories(dir / "checkpoints");
   fs::create_directories(dir / "plots");

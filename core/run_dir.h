@@ -37,10 +37,12 @@ class CsvWriter {
 /// A run's directory.  Created fresh (`create`) or reopened to resume (`open`).
 class RunDir {
  public:
-  /// Creates `<root>/<name>/<YYYYmmdd-HHMMSS>[-N]/` with its subfolders.
-  static RunDir create(const std::filesystem::path& root, const std::string& name);
-  /// Opens an existing run directory (for --resume); errors if it is not one.
-  static RunDir open(const std::filesystem::path& dir);
+  /// Creates `<root>/<name>/<YYYYmmdd-HHMMSS>[-N]/` with its subfolders, recording which
+  /// command's run it is (`kind`: recover, sweep, train).
+  static RunDir create(const std::filesystem::path& root, const std::string& name, const std::string& kind);
+  /// Opens an existing run directory of `kind` (for --resume): an Error naming the fix if it
+  /// is not one, or is another command's.  Removes the temporary files a kill left behind.
+  static RunDir open(const std::filesystem::path& dir, const std::string& kind);
 
   const std::filesystem::path& path() const { return path_; }
   std::filesystem::path checkpoints() const { return path_ / "checkpoints"; }

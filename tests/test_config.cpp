@@ -156,3 +156,37 @@ TEST(Config, ShapeTellsTheFormOfAValue) {
   EXPECT_EQ(root.shape("e"), Shape::kAbsent);
   EXPECT_EQ(root.shape("missing"), Shape::kAbsent);
 }
+
+TEST(Config, RepeatedKeysAreRefusedWithBothLines) {
+  try {
+    Config::from_string("train:\n  lr: 0.1\n  steps: 5\n  lr: 0.2\n", "<t>");
+    FAIL() << "a repeated key was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("key 'train.lr' is given twice (lines 2 and 4)"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(Config::from_string("a: {x: 1}\nb: {x: 2}\n", "<t>"));  // same name, other sections
+}
+
+TEST(Config, AKindSwitchedOnTheCommandLineNamesTheKeysToDrop) {
+  const std::string yaml = "data:\n  kind: synthetic\n  target: cubic\n";
+  auto config = Config::from_string(yaml, "<t>");
+  config.apply_override("data.kind=csv");
+  auto data = config.root().section("data");
+  data.template get<std::string>("kind", "synthetic");
+  data.template get<std::string>("path", "");
+  try {
+    config.finish();
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'data.target' is not a key of data.kind = csv, which the command line set"),
+              std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("data.target=null"), std::string::npos) << e.what();
+  }
+  // The fix the message gives works.
+  auto fixed = Config::from_string(yaml, "<t>");
+  fixed.apply_overrides({"data.kind=csv", "data.target=null"});
+  auto d2 = fixed.root().section("data");
+  d2.template get<std::string>("kind", "synthetic");
+  d2.template get<std::string>("path", "");
+  EXPECT_NO_THROW(fixed.finish());
+}

@@ -69,16 +69,36 @@ TEST(Seed, SameSeedSameNumbers) {
 class RunDirTest : public RegulaTest {};
 
 TEST_F(RunDirTest, CreatesLayoutAndUniqueNames) {
-  const auto a = core::RunDir::create(tmp(), "exp");
-  const auto b = core::RunDir::create(tmp(), "exp");
+  const auto a = core::RunDir::create(tmp(), "exp", "recover");
+  const auto b = core::RunDir::create(tmp(), "exp", "recover");
   EXPECT_NE(a.path(), b.path());
   EXPECT_TRUE(fs::is_directory(a.checkpoints()));
   EXPECT_TRUE(fs::is_directory(a.plots()));
   EXPECT_EQ(a.path().parent_path(), tmp() / "exp");
   a.write_config("x: 1\n");
   EXPECT_EQ(slurp(a.file("config.resolved.yaml")), "x: 1\n");
-  EXPECT_NO_THROW(core::RunDir::open(a.path()));
-  EXPECT_THROW(core::RunDir::open(tmp()), Error);
+  EXPECT_NO_THROW(core::RunDir::open(a.path(), "recover"));
+  EXPECT_THROW(core::RunDir::open(tmp(), "recover"), Error);
+  // Another command's run: one line that says which command continues it.
+  try {
+    core::RunDir::open(a.path(), "train");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is a run of `regula recover`, not `regula train`: continue it with "
+                                         "`regula recover --resume"), std::string::npos) << e.what();
+  }
+  // Killed before its config was written; killed inside an atomic write.
+  try {
+    core::RunDir::open(b.path(), "recover");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("interrupted before it wrote its config"), std::string::npos) << e.what();
+  }
+  std::ofstream(a.checkpoints() / "batched_gd.pt.tmp") << "half";
+  std::ofstream(a.file("summary.csv.tmp")) << "half";
+  core::RunDir::open(a.path(), "recover");
+  EXPECT_FALSE(fs::exists(a.checkpoints() / "batched_gd.pt.tmp"));
+  EXPECT_FALSE(fs::exists(a.file("summary.csv.tmp")));
 }
 
 TEST_F(RunDirTest, CsvIsFlushedRowByRow) {

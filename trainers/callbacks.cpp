@@ -222,7 +222,7 @@ void ProgressBar::on_step_end(TrainState& s) {
 }
 
 void ProgressBar::on_train_end(TrainState& s) {
-  if (impl_) impl_->progress.finish(s.stop_reason);
+  if (impl_) impl_->progress.finish(s.stop_reason, s.step);
 }
 
 }  // namespace regula::trainers

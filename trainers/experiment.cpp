@@ -26,7 +26,6 @@ const char* const kTrainDefaults = R"yaml(
 name: ktv_quick
 device: auto
 dtype: float32
-threads: 1
 seed: 0
 data:
   kind: synthetic
@@ -216,7 +215,7 @@ ExperimentReport run_experiment(const ExperimentSpec& given) {
   ExperimentSpec spec = given;
   std::optional<core::RunDir> dir;
   if (!spec.resume_dir.empty()) {
-    dir = core::RunDir::open(spec.resume_dir);
+    dir = core::RunDir::open(spec.resume_dir, "train");
     if (!fs::exists(dir->file("input.yaml")) || !fs::exists(dir->file("input_overrides.txt"))) {
       throw ConfigError(fmt::format("'{}' is a run directory but not one of `regula train` (no input.yaml)",
                                     spec.resume_dir.string()));
@@ -261,7 +260,7 @@ ExperimentReport run_experiment(const ExperimentSpec& given) {
     return fs::exists(path) ? read_text(path) : std::string();
   };
   const std::string saved_root = dir ? saved_config(dir->path()) : std::string();
-  if (!dir) dir = core::RunDir::create(spec.runs_root, keys.run.name);
+  if (!dir) dir = core::RunDir::create(spec.runs_root, keys.run.name, "train");
   const bool single = keys.variants.size() == 1 && seeds.size() == 1;
   const auto run_dir_of = [&](const Variant& v, int64_t seed) {
     return single ? dir->path() : dir->path() / v.name / fmt::format("seed{}", seed);

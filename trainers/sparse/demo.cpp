@@ -10,7 +10,6 @@ namespace regula::sparse {
 
 const char* const kDemoWindow = R"(# demo: experiment 2, shortened (8 replicates)
 name: demo-sparse-window
-threads: 1             # small problems: one CPU thread is fastest, more spin when cores are shared
 seeds: [0, 1, 2, 3, 4, 5, 6, 7]
 data: {kind: synthetic, n: 100, d: 200, k: 5, sigma: 0.5, val_ratio: 0.25}
 model: {depths: [2, 3, 4], w0: 1.0e-5}
@@ -22,7 +21,6 @@ baselines: {lasso_iterations: 300, replicates: 3}
 // so that 2000 steps suffice for a picture.
 const char* const kDemoDigit = R"(# demo: experiment 6 on a real MNIST digit
 name: demo-sparse-digit
-threads: 1
 data: {kind: mnist, mnist_index: [0], n: 392, sigma: 0.0, design: gaussian, val_ratio: 0.25}
 model: {depths: [2, 3, 5], w0: 1.0e-3, parametrization: positive}
 train: {lr: [0.035, 0.018, 0.007], steps: 2000, eval_every: 10, early_stopping: {patience_steps: 200}}

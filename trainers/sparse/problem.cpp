@@ -82,6 +82,20 @@ SparseProblem load_problem(const std::filesystem::path& x_path, const std::files
   const auto X = core::read_array(x_path);
   auto y = core::read_array(y_path);
   if (X.dim() != 2) throw DataError(fmt::format("X in '{}' must be a matrix [n, d], got {} dimensions", x_path.string(), X.dim()));
+  if (X.size(0) == 0 || X.size(1) == 0) {
+    throw DataError(fmt::format("X in '{}' has shape [{}, {}]: it needs at least one row and one column",
+                                x_path.string(), X.size(0), X.size(1)));
+  }
+  // NaN or inf in the data would surface much later as a "divergence"; name the file instead.
+  const auto check_finite = [](const torch::Tensor& t, const std::string& what, const std::filesystem::path& path) {
+    const auto bad = t.isfinite().logical_not().sum().item<int64_t>();
+    if (bad > 0) {
+      throw DataError(fmt::format("{} in '{}' holds {} non-finite values (NaN or inf): clean the data first", what,
+                                  path.string(), bad));
+    }
+  };
+  check_finite(X, "X", x_path);
+  check_finite(y, "y", y_path);
   if (y.dim() == 2 && y.size(1) == 1) y = y.flatten();
   if (y.dim() != 1 || y.size(0) != X.size(0)) {
     throw DataError(fmt::format("y in '{}' must be a vector of {} values (one per row of X), got shape {}",
@@ -90,6 +104,7 @@ SparseProblem load_problem(const std::filesystem::path& x_path, const std::files
   SparseProblem p;
   if (!w_star_path.empty()) {
     p.w_star = core::read_array(w_star_path).flatten();
+    check_finite(p.w_star, "w_star", w_star_path);
     if (p.w_star.size(0) != X.size(1)) {
       throw DataError(fmt::format("w_star in '{}' has {} values but X has {} columns", w_star_path.string(),
                                   p.w_star.size(0), X.size(1)));

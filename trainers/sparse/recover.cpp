@@ -23,7 +23,6 @@ namespace regula::sparse {
 const char* const kRecoverDefaults = R"(# regula recover: experiment 2 (early-stopping window vs depth), shortened.
 # Every key not given here takes its default (config.resolved.yaml lists them all).
 name: recover
-threads: 1               # small problems: one CPU thread is fastest
 seeds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]   # one replicate per seed
 )";
 
@@ -64,7 +63,7 @@ std::string num(double x) { return std::isnan(x) ? std::string() : fmt::format("
 }  // namespace
 
 RecoverReport run_recover(const core::RunRequest& request, const std::string& defaults, const std::string& command) {
-  auto config = core::load_run_config(request, defaults, command);
+  auto config = core::load_run_config(request, defaults, command, "recover");
   auto root = config.root();
   const auto run = core::read_run_spec(root, "recover");
   auto data_sec = root.section("data");
@@ -92,7 +91,7 @@ RecoverReport run_recover(const core::RunRequest& request, const std::string& de
                       signals.empty() ? -1 : static_cast<int64_t>(s)});
     }
   }
-  const auto dir = core::open_run_dir(request, run.name, config);
+  const auto dir = core::open_run_dir(request, run.name, config, "recover");
   core::log_info("device: {}", core::describe_device(run.device));
   const auto& p0 = reps.front().problem;
   const bool truth = p0.has_truth(), image = !p0.image_shape.empty(), has_val = p0.n_val() > 0;

@@ -21,7 +21,6 @@ namespace regula::sparse {
 const char* const kSweepDefaults = R"(# regula sweep: recovery phase transition in n/k for depths 2, 3, 4.
 # Every key not given here takes its default (config.resolved.yaml lists them all).
 name: sweep
-threads: 1
 seeds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]   # problems per n
 data:
   n: [20, 40, 60, 80, 100]
@@ -34,7 +33,7 @@ recovery:
 )";
 
 std::filesystem::path run_sweep(const core::RunRequest& request, const std::string& defaults, const std::string& command) {
-  auto config = core::load_run_config(request, defaults, command);
+  auto config = core::load_run_config(request, defaults, command, "sweep");
   auto root = config.root();
   const auto run = core::read_run_spec(root, "sweep");
   auto data = root.section("data");
@@ -50,7 +49,7 @@ std::filesystem::path run_sweep(const core::RunRequest& request, const std::stri
 
   const auto signals = spec.signals();
   const auto signal = signals.empty() ? torch::Tensor() : signals.front();
-  const auto dir = core::open_run_dir(request, run.name, config);
+  const auto dir = core::open_run_dir(request, run.name, config, "sweep");
   core::log_info("device: {}", core::describe_device(run.device));
   std::vector<SparseProblem> problems;
   std::vector<std::pair<int64_t, uint64_t>> problem_keys;  // (n, seed)
