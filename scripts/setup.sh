@@ -77,12 +77,15 @@ export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
 export CCACHE_BASEDIR="$ROOT"
 mkdir -p "$BUILD_DIR"
+# REGULA_CMAKE_ARGS is split like a shell command line, so a value with spaces can be quoted:
+#   REGULA_CMAKE_ARGS='-DREGULA_SANITIZE=address,undefined "-DCMAKE_CXX_FLAGS=-O1 -g"'
+eval "EXTRA_CMAKE_ARGS=(${REGULA_CMAKE_ARGS:-})"
 cmake -S . -B "$BUILD_DIR" -G Ninja \
   -DCMAKE_BUILD_TYPE=${REGULA_BUILD_TYPE:-Release} \
   -DCMAKE_PREFIX_PATH="$TORCH_PREFIX" \
   -DREGULA_PYTHON="$VPY" \
   -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
-  ${REGULA_CMAKE_ARGS:-} >"$BUILD_DIR/configure.log" 2>&1 || {
+  "${EXTRA_CMAKE_ARGS[@]}" >"$BUILD_DIR/configure.log" 2>&1 || {
     cat "$BUILD_DIR/configure.log" >&2; say "error: CMake configure failed (log above)"; exit 1; }
 cmake --build "$BUILD_DIR" -j "${REGULA_JOBS:-2}"
 say "built: $BUILD_DIR/apps/regula"

@@ -1,5 +1,6 @@
 // End-to-end runs of `regula recover` and `regula sweep` with tiny overrides.
 #include <fstream>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -169,4 +170,32 @@ TEST_F(SparseCli, InterruptedSweepAndRecoverResumeToTheSameResults) {
   ASSERT_EQ(rres.status, 0) << rres.output;
   EXPECT_EQ(slurp(rpart / "runs.csv"), slurp(only_run("rwhole") / "runs.csv"));
   EXPECT_EQ(slurp(rpart / "curves.csv"), slurp(only_run("rwhole") / "curves.csv"));
+}
+
+TEST_F(SparseCli, KilledAtRandomMomentsEvenInsideCheckpointWritesResumesToTheSameResults) {
+  // Large enough that checkpoints (written at every logged step) take a while to write, so
+  // kill -9 lands inside a write as often as outside one.
+  const std::string grid = "device=cpu data.n=[150] data.d=3000 data.k=5 seeds=[0,1,2] model.depths=[2,3] "
+                           "train.steps=4000 train.eval_every=10 train.checkpoint_every=10 ";
+  const auto slurp = [](const fs::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  ASSERT_EQ(run_command("REGULA_PYTHON= " + cmd("sweep", grid + "name=whole")).status, 0);
+  const auto expected = slurp(only_run("whole") / "sweep.csv");
+  // First start, killed; then resumed and killed again, twice; then resumed to the end.
+  auto r = run_command("REGULA_PYTHON= timeout -s KILL 2.5 " + cmd("sweep", grid + "name=killed"));
+  ASSERT_EQ(r.status, 137) << "the run finished before it was killed: make it longer\n" << r.output;
+  const auto dir = only_run("killed");
+  std::mt19937 rng(7);
+  for (int round = 0; round < 2; ++round) {
+    const double after = 1.2 + 0.1 * static_cast<double>(rng() % 10);
+    r = run_command(fmt::format("REGULA_PYTHON= timeout -s KILL {} {} sweep --resume {}", after,
+                                testutil::regula_bin(), dir.string()));
+    EXPECT_TRUE(r.status == 137 || r.status == 0) << r.output;
+  }
+  r = run_command(fmt::format("REGULA_PYTHON= {} sweep --resume {}", testutil::regula_bin(), dir.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(slurp(dir / "sweep.csv"), expected);
+  for (const auto& e : fs::recursive_directory_iterator(dir)) EXPECT_NE(e.path().extension(), ".tmp") << e.path();
 }
