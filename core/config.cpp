@@ -220,11 +220,21 @@ void Config::finish() const {
         const auto kind_path = join(prefix, "kind");
         if (key != "kind" && state_->override_rank.count(kind_path) && !state_->override_rank.count(dotted)) {
           const auto kind = find(state_->input, kind_path);
-          throw ConfigError(fmt::format("{}: '{}' is not a key of {} = {}, which the command line set: the config's "
-                                        "keys of its old kind are not read; drop them with {}=null, or use a config "
-                                        "written for {}",
-                                        state_->origin, dotted, kind_path, kind.IsScalar() ? kind.Scalar() : "?",
-                                        dotted, kind.IsScalar() ? kind.Scalar() : "it"));
+          std::vector<std::string> stale, drops;
+          for (const auto& other : node) {
+            const auto k = other.first.as<std::string>();
+            if (std::find(keys.begin(), keys.end(), k) == keys.end() && !other.second.IsNull()) {
+              stale.push_back("'" + join(prefix, k) + "'");
+              drops.push_back(join(prefix, k) + "=null");
+            }
+          }
+          throw ConfigError(fmt::format("{}: {} {} not {} of {} = {}, which the command line set: the config's keys "
+                                        "of its old kind are not read; drop them with {}, or use a config written "
+                                        "for {}",
+                                        state_->origin, fmt::join(stale, ", "), stale.size() > 1 ? "are" : "is",
+                                        stale.size() > 1 ? "keys" : "a key", kind_path,
+                                        kind.IsScalar() ? kind.Scalar() : "?", fmt::join(drops, " "),
+                                        kind.IsScalar() ? kind.Scalar() : "it"));
         }
         std::string msg = fmt::format("{}: unknown key '{}'", state_->origin, dotted);
         std::string best;
@@ -370,6 +380,14 @@ std::optional<T> Section::optional(const std::string& key) {
   T value = convert<T>(key, node);
   record(key, encode(value));
   return value;
+}
+
+std::string Section::get_path(const std::string& key, bool required) {
+  const auto given = required ? require<std::string>(key) : get<std::string>(key, "");
+  if (given.empty()) return given;
+  const auto absolute = std::filesystem::absolute(given).lexically_normal().string();
+  record(key, YAML::Node(absolute));
+  return absolute;
 }
 
 void Section::check(bool ok, const std::string& key, const std::string& what_is_valid) const {

@@ -57,6 +57,10 @@ class Section {
   /// Value of `key`, which must be present.
   template <class T>
   T require(const std::string& key);
+  /// A file or folder path: relative paths are taken from the working directory and
+  /// recorded absolute, so a resumed run finds its data from anywhere.  Empty stays empty;
+  /// `required` makes an absent key a ConfigError.
+  std::string get_path(const std::string& key, bool required = false);
   /// Value of `key`, or nullopt when absent (or `null`).
   template <class T>
   std::optional<T> optional(const std::string& key);

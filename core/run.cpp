@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <yaml-cpp/yaml.h>
 
 #include <ATen/Parallel.h>
@@ -68,6 +70,14 @@ RunDir open_run_dir(const RunRequest& request, const std::string& name, const Co
 
 void record_resumed_config(const RunRequest& request, const RunDir& dir, const Config& config) {
   if (!request.resume_dir.empty()) dir.write_config(config.resolved_yaml());
+}
+
+void check_fits_in_memory(double bytes, const std::string& what_to_reduce) {
+  const double total = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+  if (total > 0 && bytes > 0.8 * total) {
+    throw ConfigError(fmt::format("this run needs about {:.3g} GiB of memory but the machine has {:.3g} GiB: reduce {}",
+                                  bytes / double(1 << 30), total / double(1 << 30), what_to_reduce));
+  }
 }
 
 std::string first_difference(const std::string& saved, const std::string& now) {

@@ -59,6 +59,10 @@ RunDir open_run_dir(const RunRequest& request, const std::string& name, const Co
 /// follows (the resumption's overrides, e.g. a larger train.steps).
 void record_resumed_config(const RunRequest& request, const RunDir& dir, const Config& config);
 
+/// Refuses, before anything is allocated, a run whose estimated memory (`bytes`) exceeds
+/// what this machine has: a ConfigError "needs about X GiB ... : reduce <what_to_reduce>".
+void check_fits_in_memory(double bytes, const std::string& what_to_reduce);
+
 /// The first line where two texts of "key: value" lines differ, as
 /// "'a' in the checkpoint, 'b' now" (what a resume refusal names).
 std::string first_difference(const std::string& saved, const std::string& now);

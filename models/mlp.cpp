@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
 #include <torch/nn/init.h>
 #include <torch/nn/modules/linear.h>
 
 #include "core/errors.h"
+#include "core/run.h"
 #include "models/activations.h"
 
 namespace regula::models {
@@ -67,6 +69,12 @@ void initialize(torch::nn::Linear& layer, const std::string& scheme) {
 MLPImpl::MLPImpl(MLPOptions options) : options_(std::move(options)) {
   validate(options_);
   const auto& w = options_.widths();
+  {
+    // Weights, gradients and two optimizer moments in float32 at least: refuse before allocating.
+    double params = 0;
+    for (std::size_t i = 0; i + 1 < w.size(); ++i) params += static_cast<double>(w[i] + 1) * static_cast<double>(w[i + 1]);
+    core::check_fits_in_memory(16.0 * params, fmt::format("model.hidden ({:.3g} parameters)", params));
+  }
   torch::nn::Sequential seq;
   for (std::size_t i = 0; i + 1 < w.size(); ++i) {
     torch::nn::Linear linear(torch::nn::LinearOptions(w[i], w[i + 1]).bias(options_.bias()));

@@ -42,6 +42,15 @@ TEST_F(Cli, ExitCodesAreTheDocumentedOnes) {
     EXPECT_EQ(r.status, 2) << r.output;
     EXPECT_NE(r.output.find("a non-empty name without '/'"), std::string::npos) << r.output;
   }
+  // Absurd sizes are refused before anything is allocated, naming what to reduce.
+  for (const auto& [args, key] : std::vector<std::pair<std::string, std::string>>{
+           {"recover device=cpu data.d=1000000000", "reduce data.d"},
+           {"train device=cpu model.hidden=[100000,100000] variants=[none]", "reduce model.hidden"}}) {
+    const auto r = regula(args);
+    EXPECT_EQ(r.status, 2) << r.output;
+    EXPECT_NE(r.output.find("GiB of memory but the machine has"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(key), std::string::npos) << r.output;
+  }
   const auto deriv = regula("train device=cpu output.derivatives=100");
   EXPECT_EQ(deriv.status, 2) << deriv.output;
   EXPECT_NE(deriv.output.find("orders 0..8"), std::string::npos) << deriv.output;

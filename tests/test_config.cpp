@@ -1,3 +1,5 @@
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "core/config.h"
@@ -189,4 +191,15 @@ TEST(Config, AKindSwitchedOnTheCommandLineNamesTheKeysToDrop) {
   d2.template get<std::string>("kind", "synthetic");
   d2.template get<std::string>("path", "");
   EXPECT_NO_THROW(fixed.finish());
+}
+
+TEST(Config, RelativePathsAreRecordedAbsolute) {
+  auto config = Config::from_string("data: {x: some/dir/X.npy, w: ''}\n", "<t>");
+  auto data = config.root().section("data");
+  const auto x = data.get_path("x");
+  EXPECT_EQ(x, (std::filesystem::current_path() / "some/dir/X.npy").string());
+  EXPECT_EQ(data.get_path("w"), "");
+  EXPECT_NE(config.resolved_yaml().find(x), std::string::npos) << config.resolved_yaml();
+  auto missing = Config::from_string("data: {}\n", "<t>");
+  EXPECT_THROW(missing.root().section("data").get_path("x", true), ConfigError);
 }

@@ -130,7 +130,7 @@ Dataset read_dataset(core::Section s, uint64_t seed) {
   const auto data_seed = s.get<int64_t>("seed", static_cast<int64_t>(seed));
   s.check(data_seed >= 0, "seed", "must be >= 0");
   if (kind == "csv") {
-    CsvDataOptions o(s.require<std::string>("path"));
+    CsvDataOptions o(s.get_path("path", /*required=*/true));
     o.features(s.get<std::vector<std::string>>("features", {})).targets(s.get<std::vector<std::string>>("targets", {}));
     o.val_fraction(s.get<double>("val_fraction", o.val_fraction())).shuffle(s.get<bool>("shuffle", o.shuffle()));
     s.check(o.val_fraction() >= 0 && o.val_fraction() < 1, "val_fraction", "a fraction in [0, 1)");

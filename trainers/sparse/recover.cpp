@@ -80,6 +80,14 @@ RecoverReport run_recover(const core::RunRequest& request, const std::string& de
   const auto path_coords = root.section("log").get<int64_t>("path_coords", 10);
   config.finish();
 
+  {
+    // Data (float64 while generated, then X and X^T on the device) and the runs' state, before allocating.
+    const double problems = static_cast<double>(run.seeds.size()) * static_cast<double>(std::max<int64_t>(spec.image() ? spec.mnist_index.size() + spec.mnist_label.size() : 1, 1));
+    const double rows = static_cast<double>(n) * (1.0 + spec.val_ratio), d = static_cast<double>(spec.d);
+    const double runs = problems * static_cast<double>(grid.depths.size());
+    core::check_fits_in_memory(8.0 * (4.0 * problems * rows * d + 12.0 * runs * d),
+                               "data.d, data.n or the number of seeds / digits");
+  }
   // The replicates: one per seed (and per digit for images); one problem from files.
   std::vector<Replicate> reps;
   const auto signals = spec.signals();

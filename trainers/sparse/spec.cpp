@@ -109,9 +109,9 @@ DataSpec read_data_spec(core::Section data) {
   s.support_values = read_numbers(data, "support_values", s.support_values);
   data.check(!s.support_values.empty(), "support_values", "give at least one value, e.g. [1] or [1, 2, 3, 4]");
   if (s.kind == "files") {
-    s.x = data.require<std::string>("x");
-    s.y = data.require<std::string>("y");
-    s.w_star = data.get<std::string>("w_star", "");
+    s.x = data.get_path("x", /*required=*/true);
+    s.y = data.get_path("y", /*required=*/true);
+    s.w_star = data.get_path("w_star");
     s.image_shape = data.get<std::vector<int64_t>>("image_shape", {});
     data.check(s.image_shape.empty() || (s.image_shape.size() == 2 && s.image_shape[0] >= 1 && s.image_shape[1] >= 1),
                "image_shape", "[rows, cols] of the image the columns of X are the pixels of, e.g. [28, 28]");
@@ -120,7 +120,7 @@ DataSpec read_data_spec(core::Section data) {
   data.check(s.val_fraction >= 0 && s.val_fraction < 1, "val_fraction", "must be in [0, 1) (rows of X held out, files)");
   s.val_ratio = data.get<double>("val_ratio", s.val_ratio);
   data.check(s.val_ratio >= 0, "val_ratio", "must be >= 0 (validation measurements per training measurement)");
-  s.mnist_dir = data.get<std::string>("mnist_dir", "");
+  s.mnist_dir = data.get_path("mnist_dir");
   s.mnist_index = read_integers(data, "mnist_index", s.mnist_index);
   data.check(!s.mnist_index.empty(), "mnist_index", "one index or a list, e.g. [0, 1500, 3000]");
   for (auto i : s.mnist_index) {
