@@ -100,6 +100,36 @@ YAML::Node encode<std::vector<std::vector<double>>>(const std::vector<std::vecto
   return seq;
 }
 
+// Every key of every map is a plain name given once: yaml-cpp would keep both entries of a
+// repeated key (and find the first), and a non-scalar key ({[1, 2]: x}) is no name at all.
+void check_keys(const YAML::Node& root, const std::string& at, const std::string& origin) {
+  std::vector<std::pair<std::string, YAML::Node>> stack{{at, root}};
+  while (!stack.empty()) {
+    auto [prefix, node] = stack.back();
+    stack.pop_back();
+    if (node.IsSequence()) {
+      for (const auto& item : node) stack.emplace_back(prefix, item);
+      continue;
+    }
+    if (!node.IsMap()) continue;
+    std::map<std::string, int> seen;
+    for (const auto& kv : node) {
+      const int line = kv.first.Mark().line + 1;
+      if (!kv.first.IsScalar()) {
+        throw ConfigError(fmt::format("{}: line {}: a key of '{}' is '{}', not a name: keys must be plain names",
+                                      origin, line, prefix.empty() ? "<root>" : prefix, show(kv.first)));
+      }
+      const auto key = kv.first.Scalar();
+      if (const auto it = seen.find(key); it != seen.end()) {
+        throw ConfigError(fmt::format("{}: key '{}' is given twice (lines {} and {}): keep one", origin,
+                                      join(prefix, key), it->second, line));
+      }
+      seen[key] = line;
+      stack.emplace_back(join(prefix, key), kv.second);
+    }
+  }
+}
+
 }  // namespace
 
 struct Config::State {
@@ -127,28 +157,7 @@ Config Config::from_string(const std::string& yaml_text, const std::string& orig
     throw ConfigError(fmt::format("{}: malformed YAML at line {}, column {}: {}", origin,
                                   e.mark.line + 1, e.mark.column + 1, e.msg));
   }
-  // yaml-cpp keeps both entries of a repeated key and finds the first: refuse instead.
-  std::vector<std::pair<std::string, YAML::Node>> stack{{"", state->input}};
-  while (!stack.empty()) {
-    auto [prefix, node] = stack.back();
-    stack.pop_back();
-    if (node.IsSequence()) {
-      for (const auto& item : node) stack.emplace_back(prefix, item);
-      continue;
-    }
-    if (!node.IsMap()) continue;
-    std::map<std::string, int> seen;
-    for (const auto& kv : node) {
-      const auto key = kv.first.Scalar();
-      const int line = kv.first.Mark().line + 1;
-      if (const auto it = seen.find(key); it != seen.end()) {
-        throw ConfigError(fmt::format("{}: key '{}' is given twice (lines {} and {}): keep one", origin,
-                                      join(prefix, key), it->second, line));
-      }
-      seen[key] = line;
-      stack.emplace_back(join(prefix, key), kv.second);
-    }
-  }
+  check_keys(state->input, "", origin);
   if (state->input.IsNull() || !state->input.IsDefined()) {
     state->input = YAML::Node(YAML::NodeType::Map);
   } else if (!state->input.IsMap()) {
@@ -183,6 +192,7 @@ void Config::apply_override(const std::string& assignment) {
   } catch (const YAML::Exception& e) {
     throw ConfigError(fmt::format("override '{}': value '{}' is not valid YAML ({})", assignment, text, e.msg));
   }
+  check_keys(value, key, fmt::format("override '{}'", assignment));
   auto parts = split_path(key);
   const std::string leaf = parts.back();
   parts.pop_back();
