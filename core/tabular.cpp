@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "core/errors.h"
+#include "core/run_dir.h"
 
 namespace fs = std::filesystem;
 
@@ -253,14 +254,13 @@ void write_npy(const fs::path& path, const torch::Tensor& array) {
   std::string header = fmt::format("{{'descr': '<f8', 'fortran_order': False, 'shape': ({}), }}", shape);
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw DataError(fmt::format("cannot write '{}'", path.string()));
-  out.write("\x93NUMPY\x01\x00", 8);
+  std::string bytes("\x93NUMPY\x01\x00", 8);
   const uint16_t len = static_cast<uint16_t>(header.size());
-  const char lb[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
-  out.write(lb, 2);
-  out << header;
-  out.write(static_cast<const char*>(a.data_ptr()), static_cast<std::streamsize>(a.numel() * 8));
+  bytes += static_cast<char>(len & 0xff);
+  bytes += static_cast<char>(len >> 8);
+  bytes += header;
+  bytes.append(static_cast<const char*>(a.data_ptr()), static_cast<std::size_t>(a.numel() * 8));
+  write_file_atomically(path, bytes);  // whole or not at all; a failed write is an Error
 }
 
 torch::Tensor read_array(const fs::path& path) {

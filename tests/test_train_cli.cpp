@@ -139,6 +139,12 @@ TEST_F(TrainCli, BadInputsGiveOneLineAndNonZeroExit) {
   expect_one_error_line(train("'variants=[\"a: b\"]'"), "is not key=value");
   expect_one_error_line(train("--resume " + tmp().string()), "is not a Regula run directory");
   expect_one_error_line(train("--config " + (tmp() / "none.yaml").string()), "cannot open config file");
+  // Two rows leave no validation rows: early stopping on val_loss says so before training.
+  std::ofstream(tmp() / "two.csv") << "x,y\n1,2\n3,4\n";
+  expect_one_error_line(train("variants=[none] data.kind=csv data.path=" + (tmp() / "two.csv").string() +
+                              " data.target=null data.n=null data.noise=null data.n_val=null data.test_points=null"
+                              " train.early_stopping.enabled=true"),
+                        "needs validation rows, and this data has none");
   // Divergence is an error exit with the fix, not a table of NaNs.
   const auto diverged = train("variants=[none] train.optimizer.kind=sgd train.optimizer.lr=1e3" + kTiny);
   expect_one_error_line(diverged, "use a smaller train.optimizer.lr");

@@ -183,6 +183,11 @@ TrainJob read_train_job(core::Section root, const core::RunSpec& run, uint64_t s
   o.schedule(read_schedule(t.section("schedule")));
   o.shuffle_seed(seed);
   job.early_stopping = read_early_stopping(t.section("early_stopping"));
+  if (job.early_stopping && job.early_stopping->monitor().rfind("val_", 0) == 0 && !job.data.has_val()) {
+    t.section("early_stopping").check(false, "monitor",
+        fmt::format("'{}' needs validation rows, and this data has none ({}): raise data.val_fraction or "
+                    "data.n_val, or monitor train_loss", job.early_stopping->monitor(), job.data.description));
+  }
   return job;
 }
 
