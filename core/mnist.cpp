@@ -90,10 +90,16 @@ torch::Tensor read_idx_images(const fs::path& path, int64_t max_images) {
     throw DataError(fmt::format("IDX file '{}' declares images of {}x{} pixels: not an image file", path.string(), rows, cols));
   }
   const int64_t take = max_images > 0 ? std::min(count, max_images) : count;
-  auto pixels = torch::empty({take, rows, cols}, torch::kUInt8);
-  file.read(pixels.data_ptr<uint8_t>(), static_cast<std::size_t>(take * rows * cols),
-            fmt::format("{} images of {}x{} pixels", take, rows, cols));
-  return pixels.to(torch::kDouble).div_(255.0);
+  // Image by image: a header that promises more than the file holds fails at the end of the
+  // data, having allocated only what was there (the declared count is not trusted).
+  const auto per_image = static_cast<std::size_t>(rows * cols);
+  std::vector<uint8_t> pixels;
+  for (int64_t i = 0; i < take; ++i) {
+    pixels.resize(pixels.size() + per_image);
+    file.read(pixels.data() + pixels.size() - per_image, per_image,
+              fmt::format("image {} of the {} of {}x{} pixels the header declares", i + 1, take, rows, cols));
+  }
+  return torch::from_blob(pixels.data(), {take, rows, cols}, torch::kUInt8).to(torch::kDouble).div_(255.0);
 }
 
 torch::Tensor read_idx_labels(const fs::path& path) {
@@ -105,9 +111,14 @@ torch::Tensor read_idx_labels(const fs::path& path) {
     throw DataError(fmt::format("'{}' is not an IDX label file (magic 0x{:08x}, expected 0x00000801)", path.string(), magic));
   }
   const int64_t count = big_endian(header.data() + 4);
-  auto labels = torch::empty({count}, torch::kUInt8);
-  file.read(labels.data_ptr<uint8_t>(), static_cast<std::size_t>(count), fmt::format("{} labels", count));
-  return labels.to(torch::kLong);
+  std::vector<uint8_t> labels;
+  constexpr int64_t kChunk = 1 << 16;  // read in chunks: the declared count is not trusted
+  for (int64_t done = 0; done < count; done += kChunk) {
+    const auto n = static_cast<std::size_t>(std::min(kChunk, count - done));
+    labels.resize(labels.size() + n);
+    file.read(labels.data() + labels.size() - n, n, fmt::format("{} labels", count));
+  }
+  return torch::from_blob(labels.data(), {count}, torch::kUInt8).to(torch::kLong);
 }
 
 LabelledImages read_mnist_csv(const fs::path& path) {

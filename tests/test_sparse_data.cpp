@@ -103,6 +103,9 @@ TEST_F(SparseData, IdxErrorsAreHonest) {
   expect_error(write("labels", idx_bytes(0x801, 3, 0, 0, 0)), "label file");
   expect_error(write("foreign.txt", "hello, this is not an IDX file at all"), "not an IDX image file");
   expect_error(write("tiny", "ab"), "truncated");
+  // A header promising 60000 images of 4096x4096 (a terabyte) in a 26-byte file: refused at
+  // the end of its data, not after trying to allocate what the header says.
+  expect_error(write("liar", idx_bytes(0x803, 60000, 4096, 4096, 10)), "image 1 of the 60000");
   expect_error(tmp() / "missing", "does not exist");
   std::string corrupt = std::string("\x1f\x8b\x08\x00", 4) + std::string(40, '\x55');
   EXPECT_THROW(core::read_idx_images(write("corrupt.gz", corrupt)), DataError);
