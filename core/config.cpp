@@ -102,16 +102,21 @@ YAML::Node encode<std::vector<std::vector<double>>>(const std::vector<std::vecto
 
 // Every key of every map is a plain name given once: yaml-cpp would keep both entries of a
 // repeated key (and find the first), and a non-scalar key ({[1, 2]: x}) is no name at all.
-void check_keys(const YAML::Node& root, const std::string& at, const std::string& origin) {
-  std::vector<std::pair<std::string, YAML::Node>> stack{{at, root}};
-  while (!stack.empty()) {
-    auto [prefix, node] = stack.back();
-    stack.pop_back();
-    if (node.IsSequence()) {
-      for (const auto& item : node) stack.emplace_back(prefix, item);
-      continue;
+// An alias inside its own anchor (&x {b: *x}) makes the tree a cycle: refused, not walked forever.
+void check_keys_below(const YAML::Node& node, const std::string& prefix, const std::string& origin,
+                      std::vector<YAML::Node>& ancestors) {
+  if (!node.IsMap() && !node.IsSequence()) return;
+  for (const auto& a : ancestors) {
+    if (a.is(node)) {
+      throw ConfigError(fmt::format("{}: '{}' refers to itself through a YAML alias: write the values out", origin,
+                                    prefix.empty() ? "<root>" : prefix));
     }
-    if (!node.IsMap()) continue;
+  }
+  if (ancestors.size() > 64) throw ConfigError(fmt::format("{}: '{}' is nested more than 64 levels deep", origin, prefix));
+  ancestors.push_back(node);
+  if (node.IsSequence()) {
+    for (const auto& item : node) check_keys_below(item, prefix, origin, ancestors);
+  } else {
     std::map<std::string, int> seen;
     for (const auto& kv : node) {
       const int line = kv.first.Mark().line + 1;
@@ -125,9 +130,15 @@ void check_keys(const YAML::Node& root, const std::string& at, const std::string
                                       join(prefix, key), it->second, line));
       }
       seen[key] = line;
-      stack.emplace_back(join(prefix, key), kv.second);
+      check_keys_below(kv.second, join(prefix, key), origin, ancestors);
     }
   }
+  ancestors.pop_back();
+}
+
+void check_keys(const YAML::Node& root, const std::string& at, const std::string& origin) {
+  std::vector<YAML::Node> ancestors;
+  check_keys_below(root, at, origin, ancestors);
 }
 
 }  // namespace

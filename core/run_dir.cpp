@@ -23,7 +23,14 @@ CsvWriter::CsvWriter(const fs::path& path, std::vector<std::string> columns)
   if (!path.parent_path().empty()) fs::create_directories(path.parent_path());
   file_ = std::fopen(path.c_str(), "w");
   if (!file_) throw Error(fmt::format("cannot write '{}': check that the directory is writable", path.string()));
-  write_line(fmt::format("{}\n", fmt::join(columns_, ",")));
+  std::setvbuf(file_, nullptr, _IONBF, 0);  // each row goes straight to the file: nothing is left half-buffered
+  try {
+    write_line(fmt::format("{}\n", fmt::join(columns_, ",")));
+  } catch (...) {
+    std::fclose(file_);
+    file_ = nullptr;
+    throw;
+  }
 }
 
 void CsvWriter::write_line(const std::string& line) {
@@ -148,8 +155,10 @@ void write_file_atomically(const fs::path& path, const std::string& text) {
     }
     p += n, left -= static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const int err = errno;
+  const int synced = ::fsync(fd), sync_err = errno;
+  const int closed = ::close(fd);
+  if (synced != 0 || closed != 0) {
+    const int err = synced != 0 ? sync_err : errno;
     ::unlink(tmp.c_str());
     throw Error(fmt::format("writing '{}' failed ({}): '{}' is unchanged", tmp.string(), std::strerror(err),
                             path.string()));

@@ -203,3 +203,9 @@ TEST(Config, RelativePathsAreRecordedAbsolute) {
   auto missing = Config::from_string("data: {}\n", "<t>");
   EXPECT_THROW(missing.root().section("data").get_path("x", true), ConfigError);
 }
+
+TEST(Config, AnAliasInsideItsOwnAnchorIsAnErrorNotAHang) {
+  EXPECT_THROW(Config::from_string("a: &x {b: *x}\n", "<t>"), ConfigError);
+  EXPECT_THROW(Config::from_string("a: &x [*x]\n", "<t>"), ConfigError);
+  EXPECT_NO_THROW(Config::from_string("a: &x {b: 1}\nc: *x\n", "<t>"));  // an ordinary alias is fine
+}

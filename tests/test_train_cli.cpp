@@ -131,6 +131,16 @@ TEST_F(TrainCli, ResumeWithMoreStepsExtendsAFinishedRunAndIsRecorded) {
   EXPECT_EQ(count_lines(dir / "metrics.csv"), 1 + 6);
 }
 
+TEST_F(TrainCli, ASingleRunOfAVariantWithOverridesResumes) {
+  const auto r = train("'variants=[\"l2: regularizer.kind=l2 regularizer.weight=1e-3\"]' train.checkpoint_every=20" + kTiny);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto dir = only_run_dir(tmp(), "ktv_quick");
+  std::filesystem::remove(dir / "result.csv");
+  const auto again = run_command(regula_bin() + " train --resume " + dir.string());
+  ASSERT_EQ(again.status, 0) << again.output;
+  EXPECT_NE(again.output.find("resumed at step 40"), std::string::npos) << again.output;
+}
+
 TEST_F(TrainCli, BadInputsGiveOneLineAndNonZeroExit) {
   expect_one_error_line(train("train.stepz=5"), "unknown key 'train.stepz'; did you mean 'train.steps'?");
   expect_one_error_line(train("train.steps=many"), "'train.steps' must be an integer");

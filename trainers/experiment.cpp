@@ -270,13 +270,14 @@ ExperimentReport run_experiment(const ExperimentSpec& given) {
     // often it checkpoints); checked for all runs before any trains or anything is recorded.
     for (const auto& v : keys.variants) {
       for (const auto seed : seeds) {
+        // A single run's directory holds the base config; several runs each hold their variant's.
         const auto saved = single ? saved_root : saved_config(run_dir_of(v, seed));
         if (saved.empty()) continue;
         auto config = variant_config(spec, text, origin, v);
         read_experiment_keys(config.root());
         read_train_job(config.root(), keys.run, static_cast<uint64_t>(seed));
-        core::check_same_run(saved, config.resolved_yaml(), {"train.steps", "train.checkpoint_every"},
-                             run_dir_of(v, seed).string());
+        core::check_same_run(saved, single ? base.resolved_yaml() : config.resolved_yaml(),
+                             {"train.steps", "train.checkpoint_every"}, run_dir_of(v, seed).string());
       }
     }
   }

@@ -373,7 +373,10 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
         p.step_scale = p.step_scale.masked_fill(m3, 0);
         w = diagonal_weight(u, v, p);
       }
-      if (static_cast<int64_t>(pending.size()) >= o.flush_every() || (single && callbacks)) flush();
+      // Throwing on divergence reads the mask at every log (one host read), so the error names the
+      // step at which a run went bad, not a later flush.
+      const bool report_now = o.throw_on_divergence() && newly.any().item<bool>();
+      if (static_cast<int64_t>(pending.size()) >= o.flush_every() || (single && callbacks) || report_now) flush();
       if (single && callbacks) {
         const auto i = std::size_t{0};
         state.step = t;

@@ -85,7 +85,8 @@ struct BatchedGDOptions {
   /// The checkpoint file (one file, replaced each time).
   REGULA_ARG(std::string, checkpoint_path) = "";
   /// Continue from checkpoint_path when it exists: the result equals that of an uninterrupted
-  /// run (steps may be raised to extend a finished run).  A checkpoint of another run
+  /// run (steps may be raised to extend a finished run; its logs then keep the row of the old
+  /// last step when that was not a multiple of eval_every).  A checkpoint of another run
   /// (problems, configurations, eval_every, ...) is refused with a CheckpointError.
   REGULA_ARG(bool, resume) = false;
   /// Called once the run is set up, before its first step: after the checkpoint to resume
