@@ -403,6 +403,14 @@ std::optional<T> Section::optional(const std::string& key) {
   return value;
 }
 
+template <class T>
+std::vector<T> Section::get_list(const std::string& key, const std::vector<T>& fallback) {
+  if (shape(key) == Shape::kScalar) return {get<T>(key, fallback.empty() ? T{} : fallback.front())};
+  return get<std::vector<T>>(key, fallback);
+}
+template std::vector<double> Section::get_list<double>(const std::string&, const std::vector<double>&);
+template std::vector<int64_t> Section::get_list<int64_t>(const std::string&, const std::vector<int64_t>&);
+
 std::string Section::get_path(const std::string& key, bool required) {
   const auto given = required ? require<std::string>(key) : get<std::string>(key, "");
   if (given.empty()) return given;

@@ -54,6 +54,9 @@ class Section {
   /// Value of `key`, or `fallback` when absent.  Wrong types are ConfigErrors.
   template <class T>
   T get(const std::string& key, const T& fallback);
+  /// A list that may be written as one value (`lr: 0.01` or `lr: [0.01, 0.02]`), or `fallback`.
+  template <class T>
+  std::vector<T> get_list(const std::string& key, const std::vector<T>& fallback);
   /// Value of `key`, which must be present.
   template <class T>
   T require(const std::string& key);

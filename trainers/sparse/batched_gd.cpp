@@ -26,18 +26,55 @@ torch::Tensor pad_rows(const torch::Tensor& t, int64_t rows) {
   return torch::cat({t, torch::zeros(sizes, t.options())}, 0);
 }
 
+// Per run, the iterate of least `score` seen so far: the oracle best (score = error), the
+// validation-selected one (score = validation loss) and the early-stopped one (the same, until
+// `patience_steps` steps pass without a better score; 0: no patience, it never stops).
+struct BestIterate {
+  torch::Tensor score, step, error, w, stop_step;
+  void init(int64_t P, int64_t C, int64_t d, const torch::TensorOptions& opts) {
+    score = torch::full({P, C}, std::numeric_limits<double>::infinity(), opts);
+    step = torch::zeros({P, C}, opts);
+    error = torch::full({P, C}, std::numeric_limits<double>::infinity(), opts);
+    w = torch::zeros({P, C, d}, opts);
+    stop_step = torch::full({P, C}, -1.0, opts);
+  }
+  bool defined() const { return score.defined(); }
+  void update(const torch::Tensor& s, const torch::Tensor& err, const torch::Tensor& iterate, double t,
+              int64_t patience_steps) {
+    // Without patience nothing ever stops: skip the mask.
+    const auto running = patience_steps > 0 ? stop_step.lt(0) : torch::Tensor();
+    const auto better = patience_steps > 0 ? running.logical_and(s < score) : s < score;
+    score = torch::where(better, s, score);
+    step = torch::where(better, torch::full_like(step, t), step);
+    error = torch::where(better, err, error);
+    w = torch::where(better.unsqueeze(-1), iterate, w);
+    if (patience_steps > 0) {
+      const auto out = running.logical_and(step.le(t - static_cast<double>(patience_steps)));
+      stop_step = torch::where(out, torch::full_like(stop_step, t), stop_step);
+    }
+  }
+  void named(const std::string& prefix, std::vector<std::pair<std::string, torch::Tensor*>>& out) {
+    for (auto& [name, t] : std::vector<std::pair<std::string, torch::Tensor*>>{
+             {"score", &score}, {"step", &step}, {"error", &error}, {"w", &w}, {"stop_step", &stop_step}}) {
+      out.emplace_back(prefix + "." + name, t);
+    }
+  }
+};
+
 // What a run carries from step to step, on its device: the content of a checkpoint with the logs
 // (the step sizes in `p` change when diverged runs are frozen).
 struct RunState {
   GDParams p;
-  torch::Tensor u, v, loss0, best_error, best_step, val_best, val_best_step, val_best_error, best_w, val_best_w,
-      diverged, es_val, es_step, es_error, es_w, es_stop_step;
+  torch::Tensor u, v, loss0, diverged;
+  BestIterate best, val_selected, early_stopped;
   std::vector<std::pair<std::string, torch::Tensor*>> named() {
-    return {{"u", &u}, {"v", &v}, {"eta", &p.eta}, {"step_scale", &p.step_scale}, {"loss0", &loss0},
-            {"best_error", &best_error}, {"best_step", &best_step}, {"val_best", &val_best},
-            {"val_best_step", &val_best_step}, {"val_best_error", &val_best_error}, {"best_w", &best_w},
-            {"val_best_w", &val_best_w}, {"diverged", &diverged}, {"es_val", &es_val}, {"es_step", &es_step},
-            {"es_error", &es_error}, {"es_w", &es_w}, {"es_stop_step", &es_stop_step}};
+    std::vector<std::pair<std::string, torch::Tensor*>> out{{"u", &u}, {"v", &v}, {"eta", &p.eta},
+                                                            {"step_scale", &p.step_scale}, {"loss0", &loss0},
+                                                            {"diverged", &diverged}};
+    best.named("best", out);
+    val_selected.named("val_selected", out);
+    early_stopped.named("early_stopped", out);
+    return out;
   }
 };
 
@@ -125,6 +162,10 @@ int64_t load_checkpoint(const std::string& path, const std::string& signature, R
 }
 
 }  // namespace
+
+void check_batched_fits(double problems, double rows, double d, double configs, const std::string& what_to_reduce) {
+  core::check_fits_in_memory(8.0 * (4.0 * problems * rows * d + 12.0 * problems * configs * d), what_to_reduce);
+}
 
 BatchedProblems stack_problems(const std::vector<SparseProblem>& problems, torch::Device device,
                                torch::ScalarType dtype) {
@@ -215,30 +256,18 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
 
   auto& u = st.u;
   auto& v = st.v;
-  u = o.initial_u().defined() ? o.initial_u().to(opts).reshape({1, 1, d}).expand({P, C, d}).contiguous()
-                               : alpha.expand({P, C, d}).contiguous();
-  v = !has_v ? torch::Tensor()
-                   : (o.initial_v().defined() ? o.initial_v().to(opts).reshape({1, 1, d}).expand({P, C, d}).contiguous()
-                                              : alpha.expand({P, C, d}).contiguous());
+  const auto initial = [&](const torch::Tensor& given) {  // a factor [d] for every run, or alpha
+    return (given.defined() ? given.to(opts).reshape({1, 1, d}).expand({P, C, d}) : alpha.expand({P, C, d})).contiguous();
+  };
+  u = initial(o.initial_u());
+  if (has_v) v = initial(o.initial_v());
   const bool has_val = pb.X_val.defined();
-  const auto big = std::numeric_limits<double>::infinity();
-  auto& best_error = st.best_error = torch::full({P, C}, big, opts);
-  auto& best_step = st.best_step = torch::zeros({P, C}, opts);
-  auto& val_best = st.val_best = torch::full({P, C}, big, opts);
-  auto& val_best_step = st.val_best_step = torch::zeros({P, C}, opts);
-  auto& val_best_error = st.val_best_error = torch::full({P, C}, big, opts);
-  auto& best_w = st.best_w = torch::zeros({P, C, d}, opts);
-  auto& val_best_w = st.val_best_w = torch::zeros({P, C, d}, opts);
+  const bool early_stopping = has_val && o.patience_steps() > 0;
+  st.best.init(P, C, d, opts);
+  if (has_val) st.val_selected.init(P, C, d, opts);
+  if (early_stopping) st.early_stopped.init(P, C, d, opts);
   auto& diverged = st.diverged = torch::zeros({P, C}, opts.dtype(torch::kBool));
   auto& loss0 = st.loss0 = torch::zeros({P, C}, opts);  // set at step 0
-  const bool early_stopping = has_val && o.patience_steps() > 0;
-  if (early_stopping) {
-    st.es_val = torch::full({P, C}, big, opts);
-    st.es_step = torch::zeros({P, C}, opts);
-    st.es_error = torch::full({P, C}, big, opts);
-    st.es_w = torch::zeros({P, C, d}, opts);
-    st.es_stop_step = torch::full({P, C}, -1.0, opts);
-  }
   const auto off_mask = pb.support.logical_not();
 
   // Paths: the first `path_coords` support coordinates of problem 0.
@@ -282,10 +311,15 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
     if (o.throw_on_divergence()) {
       const auto dv = diverged.cpu();
       if (dv.any().item<bool>()) {
-        const auto idx = dv.flatten().nonzero()[0].item<int64_t>();
-        const auto& c = configs[static_cast<std::size_t>(idx % C)];
-        const double last = res.train_loss[static_cast<std::size_t>(idx)].back();
-        throw DivergenceError(divergence_message(res.steps.back(), last, c.eta, c.alpha, std::pow(c.alpha, static_cast<double>(c.depth))));
+        // The step it happened at, from the logs (the run was frozen there, the others went on).
+        const auto idx = static_cast<std::size_t>(dv.flatten().nonzero()[0].item<int64_t>());
+        const auto& losses = res.train_loss[idx];
+        const double first = std::max(losses.front(), 1e-30);
+        std::size_t at = 0;
+        while (at + 1 < losses.size() && std::isfinite(losses[at]) && losses[at] <= first * o.divergence_factor()) ++at;
+        const auto& c = configs[idx % static_cast<std::size_t>(C)];
+        throw DivergenceError(divergence_message(res.steps[at], losses[at], c.eta, c.alpha,
+                                                 std::pow(c.alpha, static_cast<double>(c.depth))));
       }
     }
   };
@@ -315,6 +349,7 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
     }
     core::log_info("resumed {} runs at step {} from {}", P * C, t_start, o.checkpoint_path());
   }
+  const auto w_init = diagonal_weight(alpha.expand({P, C, d}), has_v ? alpha.expand({P, C, d}) : torch::Tensor(), p);
   if (o.on_start()) o.on_start()();
   trainers::TrainState state;
   state.max_steps = o.steps();
@@ -342,41 +377,18 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
       if (path_idx.defined()) pending_paths.push_back(w[0].index_select(-1, path_idx));
       res.steps.push_back(t);
       const auto tt = static_cast<double>(t);
-      const auto imp = err < best_error;
-      best_error = torch::where(imp, err, best_error);
-      best_step = torch::where(imp, torch::full_like(best_step, tt), best_step);
-      best_w = torch::where(imp.unsqueeze(-1), w, best_w);
-      if (has_val) {
-        const auto vimp = val < val_best;
-        val_best = torch::where(vimp, val, val_best);
-        val_best_step = torch::where(vimp, torch::full_like(val_best_step, tt), val_best_step);
-        val_best_error = torch::where(vimp, err, val_best_error);
-        val_best_w = torch::where(vimp.unsqueeze(-1), w, val_best_w);
-      }
-      if (early_stopping) {
-        // Runs whose patience ran out keep their early-stopped iterate.
-        const auto running = st.es_stop_step.lt(0);
-        const auto eimp = running.logical_and(val < st.es_val);
-        st.es_val = torch::where(eimp, val, st.es_val);
-        st.es_step = torch::where(eimp, torch::full_like(st.es_step, tt), st.es_step);
-        st.es_error = torch::where(eimp, err, st.es_error);
-        st.es_w = torch::where(eimp.unsqueeze(-1), w, st.es_w);
-        const auto out_of_patience = running.logical_and(st.es_step.le(tt - static_cast<double>(o.patience_steps())));
-        st.es_stop_step = torch::where(out_of_patience, torch::full_like(st.es_stop_step, tt), st.es_stop_step);
-      }
-      if (!o.throw_on_divergence()) {
-        // Freeze diverged runs: reset their state and zero their step size (no NaNs spread).
-        const auto m3 = newly.unsqueeze(-1);
-        u = torch::where(m3, alpha.expand_as(u), u);
-        if (v.defined()) v = torch::where(m3, alpha.expand_as(v), v);
-        p.eta = p.eta.masked_fill(m3, 0);
-        p.step_scale = p.step_scale.masked_fill(m3, 0);
-        w = diagonal_weight(u, v, p);
-      }
-      // Throwing on divergence reads the mask at every log (one host read), so the error names the
-      // step at which a run went bad, not a later flush.
-      const bool report_now = o.throw_on_divergence() && newly.any().item<bool>();
-      if (static_cast<int64_t>(pending.size()) >= o.flush_every() || (single && callbacks) || report_now) flush();
+      st.best.update(err, err, w, tt, 0);
+      if (has_val) st.val_selected.update(val, err, w, tt, 0);
+      if (early_stopping) st.early_stopped.update(val, err, w, tt, o.patience_steps());
+      // Freeze diverged runs: reset their state and zero their step size (no NaNs spread). With
+      // throw_on_divergence the next flush reports the step from the logs; no host read here.
+      const auto m3 = newly.unsqueeze(-1);
+      u = torch::where(m3, alpha.expand_as(u), u);
+      if (v.defined()) v = torch::where(m3, alpha.expand_as(v), v);
+      p.eta = p.eta.masked_fill(m3, 0);
+      p.step_scale = p.step_scale.masked_fill(m3, 0);
+      w = torch::where(m3, w_init, w);
+      if (static_cast<int64_t>(pending.size()) >= o.flush_every() || (single && callbacks)) flush();
       if (single && callbacks) {
         const auto i = std::size_t{0};
         state.step = t;
@@ -408,18 +420,20 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
   res.stop_reason = state.stop_reason;
   if (o.on_state()) o.on_state()(u, v);
   if (callbacks) callbacks->train_end(state);
-  res.best_w = best_w;
-  res.best_error = best_error.to(torch::kCPU, torch::kDouble);
-  res.best_step = best_step.to(torch::kCPU, torch::kLong);
-  res.val_best_w = has_val ? val_best_w : torch::Tensor();
-  res.val_best_error = has_val ? val_best_error.to(torch::kCPU, torch::kDouble) : torch::Tensor();
-  res.val_best_step = has_val ? val_best_step.to(torch::kCPU, torch::kLong) : torch::Tensor();
+  res.best_w = st.best.w;
+  res.best_error = st.best.error.to(torch::kCPU, torch::kDouble);
+  res.best_step = st.best.step.to(torch::kCPU, torch::kLong);
+  if (has_val) {
+    res.val_best_w = st.val_selected.w;
+    res.val_best_error = st.val_selected.error.to(torch::kCPU, torch::kDouble);
+    res.val_best_step = st.val_selected.step.to(torch::kCPU, torch::kLong);
+  }
   if (early_stopping) {
-    res.es_w = st.es_w;
-    res.es_step = st.es_step.to(torch::kCPU, torch::kLong);
-    res.es_error = st.es_error.to(torch::kCPU, torch::kDouble);
-    res.es_val_loss = st.es_val.to(torch::kCPU, torch::kDouble);
-    res.es_stop_step = st.es_stop_step.to(torch::kCPU, torch::kLong);
+    res.es_w = st.early_stopped.w;
+    res.es_step = st.early_stopped.step.to(torch::kCPU, torch::kLong);
+    res.es_error = st.early_stopped.error.to(torch::kCPU, torch::kDouble);
+    res.es_val_loss = st.early_stopped.score.to(torch::kCPU, torch::kDouble);
+    res.es_stop_step = st.early_stopped.stop_step.to(torch::kCPU, torch::kLong);
   }
   res.final_w = diagonal_weight(u, v, p);
   const auto dv = diverged.flatten().cpu().to(torch::kUInt8);

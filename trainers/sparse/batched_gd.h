@@ -47,6 +47,12 @@ struct BatchedProblems {
 BatchedProblems stack_problems(const std::vector<SparseProblem>& problems, torch::Device device,
                                torch::ScalarType dtype);
 
+/// Refuses, before any data is made, a batched run that would not fit in memory: `problems`
+/// problems of `rows` measurements (training and validation) in dimension `d`, each run with
+/// `configs` parameter sets (the data in float64 while generated, X and X^T, and the runs' state).
+/// A ConfigError naming `what_to_reduce` (core::check_fits_in_memory).
+void check_batched_fits(double problems, double rows, double d, double configs, const std::string& what_to_reduce);
+
 /// One parameter set of a sweep.
 struct GDConfig {
   int64_t depth = 2;   ///< N

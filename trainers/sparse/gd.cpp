@@ -78,7 +78,7 @@ DiagonalFitResult DiagonalTrainer::fit(const SparseProblem& data, trainers::Call
   auto& m = *model_;
   const auto dtype = m.u.scalar_type();
   const auto device = m.u.device();
-  const auto pb = stack_problems({data.to(device, dtype)}, device, dtype);
+  const auto pb = stack_problems({data}, device, dtype);
   const auto sync = [&m](const torch::Tensor& u, const torch::Tensor& v) {
     torch::NoGradGuard no_grad;
     m.u.copy_(u.reshape({-1}));

@@ -80,14 +80,10 @@ RecoverReport run_recover(const core::RunRequest& request, const std::string& de
   const auto path_coords = root.section("log").get<int64_t>("path_coords", 10);
   config.finish();
 
-  {
-    // Data (float64 while generated, then X and X^T on the device) and the runs' state, before allocating.
-    const double problems = static_cast<double>(run.seeds.size()) * static_cast<double>(std::max<int64_t>(spec.image() ? spec.mnist_index.size() + spec.mnist_label.size() : 1, 1));
-    const double rows = static_cast<double>(n) * (1.0 + spec.val_ratio), d = static_cast<double>(spec.d);
-    const double runs = problems * static_cast<double>(grid.depths.size());
-    core::check_fits_in_memory(8.0 * (4.0 * problems * rows * d + 12.0 * runs * d),
-                               "data.d, data.n or the number of seeds / digits");
-  }
+  const auto digits = spec.image() ? (spec.mnist_label.empty() ? spec.mnist_index.size() : spec.mnist_label.size()) : 1;
+  check_batched_fits(static_cast<double>(run.seeds.size() * digits), static_cast<double>(n) * (1.0 + spec.val_ratio),
+                     static_cast<double>(spec.d), static_cast<double>(grid.depths.size()),
+                     "data.d, data.n or the number of seeds / digits");
   // The replicates: one per seed (and per digit for images); one problem from files.
   std::vector<Replicate> reps;
   const auto signals = spec.signals();
@@ -128,6 +124,8 @@ RecoverReport run_recover(const core::RunRequest& request, const std::string& de
   core::log_info("{} runs x {} steps in {:.2f} s", res.problems * res.configs, grid.steps,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   const bool have_es = res.es_w.defined();
+  // The iterate a user without w* gets: the early-stopped one (else the oracle best).
+  const auto chosen = [&](int64_t p, int64_t c) { return have_es ? res.es_w[p][c] : res.best_w[p][c]; };
 
   core::CsvWriter curves(dir.file("curves.csv"), {"depth", "step", "median_log2_error", "q25_log2_error",
                                                    "q75_log2_error", "median_train_loss", "median_val_loss"});
@@ -140,7 +138,7 @@ RecoverReport run_recover(const core::RunRequest& request, const std::string& de
                         "coord_censored", "err_start", "err_end", "err_censored", "val_sel_error", "val_sel_step",
                         "es_error", "es_step", "es_stop_step", "psnr_best", "psnr_es"});
   std::vector<MethodRow> rows;
-  std::vector<torch::Tensor> depth_images;  // the early-stopped (else best) iterate of replicate 0, per depth
+  std::vector<torch::Tensor> depth_images;  // chosen(0, c) per depth
   for (int64_t c = 0; c < res.configs; ++c) {
     const auto& cfg = configs[static_cast<std::size_t>(c)];
     const double w0 = std::pow(cfg.alpha, static_cast<double>(cfg.depth));
@@ -235,25 +233,32 @@ RecoverReport run_recover(const core::RunRequest& request, const std::string& de
       }
     }
     rows.push_back(row);
-    depth_images.push_back(have_es ? res.es_w[0][c] : res.best_w[0][c]);
+    depth_images.push_back(chosen(0, c));
   }
 
-  // Baselines on the same data.
-  std::vector<std::pair<std::string, torch::Tensor>> baseline_images;
+  // Baselines on the same data: the first `baselines.replicates` replicates for the table, and
+  // the first replicate of each digit for the image grid; each solved once.
+  std::vector<std::size_t> image_rows;  // the first replicate of each digit
+  for (std::size_t p = 0; image && p < reps.size(); ++p) {
+    if (p == 0 || reps[p].signal != reps[p - 1].signal) image_rows.push_back(p);
+  }
+  std::vector<std::pair<std::string, std::map<std::size_t, torch::Tensor>>> baseline_estimates;
   auto baseline = [&](const std::string& label, auto&& solve) {
     std::vector<double> errs, psnrs;
     MethodRow row;
     row.method = label;
-    const auto count = std::min<int64_t>(static_cast<int64_t>(reps.size()), std::max<int64_t>(bl.replicates, 1));
-    for (int64_t r = 0; r < count; ++r) {
-      const auto& pr = reps[static_cast<std::size_t>(r)].problem;
+    auto& estimates = baseline_estimates.emplace_back(label, std::map<std::size_t, torch::Tensor>{}).second;
+    const auto count = std::min<std::size_t>(reps.size(), static_cast<std::size_t>(std::max<int64_t>(bl.replicates, 1)));
+    for (std::size_t r = 0; r < reps.size(); ++r) {
+      const bool in_table = r < count;
+      if (!in_table && std::find(image_rows.begin(), image_rows.end(), r) == image_rows.end()) continue;
+      const auto& pr = reps[r].problem;
       const auto [w, note] = solve(pr);
+      estimates[r] = w;
+      if (r == 0) row.note = note;
+      if (!in_table) continue;
       if (truth) errs.push_back((w - pr.w_star).square().sum().template item<double>());
       if (image && truth) psnrs.push_back(psnr(w, pr.w_star));
-      if (r == 0) {
-        baseline_images.emplace_back(label, w);
-        row.note = note;
-      }
     }
     row.best_error = truth ? median(errs) : NAN;
     row.psnr_es = image && truth ? median(psnrs) : NAN;
@@ -308,18 +313,13 @@ RecoverReport run_recover(const core::RunRequest& request, const std::string& de
     std::vector<torch::Tensor> imgs;
     std::vector<std::string> labels;
     if (truth) labels.push_back("original");
-    for (const auto& [label, w] : baseline_images) labels.push_back(label);
+    for (const auto& [label, estimates] : baseline_estimates) labels.push_back(label);
     for (const auto& r : rows) if (r.depth) labels.push_back(r.method);
-    for (std::size_t p = 0; p < reps.size(); ++p) {
-      if (p > 0 && reps[p].signal == reps[p - 1].signal) continue;
-      const auto& pr = reps[p].problem;
-      if (truth) imgs.push_back(pr.w_star);
-      for (const auto& [label, w] : baseline_images) {
-        imgs.push_back(p == 0 ? w : (label.rfind("Lasso", 0) == 0 ? lasso_validated(pr, bl.lasso_options).w
-                                                                   : min_norm_least_squares(pr.X, pr.y)));
-      }
+    for (const auto p : image_rows) {
+      if (truth) imgs.push_back(reps[p].problem.w_star);
+      for (const auto& [label, estimates] : baseline_estimates) imgs.push_back(estimates.at(p));
       for (int64_t c = 0; c < res.configs; ++c) {
-        imgs.push_back(have_es ? res.es_w[static_cast<int64_t>(p)][c] : res.best_w[static_cast<int64_t>(p)][c]);
+        imgs.push_back(chosen(static_cast<int64_t>(p), c));
       }
     }
     for (auto& im : imgs) im = im.view(p0.image_shape).to(torch::kCPU, torch::kDouble).clamp(0, 1);
@@ -334,7 +334,7 @@ RecoverReport run_recover(const core::RunRequest& request, const std::string& de
     // No ground truth: the estimates themselves are the result.
     std::vector<torch::Tensor> ws;
     for (auto& w : depth_images) ws.push_back(w.to(torch::kCPU, torch::kDouble));
-    for (auto& [label, w] : baseline_images) ws.push_back(w.to(torch::kCPU, torch::kDouble));
+    for (auto& [label, estimates] : baseline_estimates) ws.push_back(estimates.at(0).to(torch::kCPU, torch::kDouble));
     core::write_npy(dir.file("estimates.npy"), torch::stack(ws));
   }
   core::run_plot_script("sparse.recover", dir.path());

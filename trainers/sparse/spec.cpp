@@ -12,17 +12,7 @@
 
 namespace regula::sparse {
 
-std::vector<double> read_numbers(core::Section s, const std::string& key, const std::vector<double>& fallback) {
-  if (s.shape(key) == core::Section::Shape::kScalar) return {s.get<double>(key, fallback.front())};
-  return s.get<std::vector<double>>(key, fallback);
-}
-
 namespace {
-
-std::vector<int64_t> read_integers(core::Section s, const std::string& key, const std::vector<int64_t>& fallback) {
-  if (s.shape(key) == core::Section::Shape::kScalar) return {s.get<int64_t>(key, fallback.empty() ? 0 : fallback.front())};
-  return s.get<std::vector<int64_t>>(key, fallback);
-}
 
 core::LabelledImages load_mnist(const DataSpec& s) {
   if (!s.mnist_dir.empty()) return core::read_mnist_dir(s.mnist_dir);
@@ -93,7 +83,7 @@ DataSpec read_data_spec(core::Section data) {
   data.renamed("seeds", "seeds", "a root list, e.g. seeds: [0, 1, 2, 3, 4]");
   s.kind = data.get<std::string>("kind", s.kind);
   data.check_choice("kind", s.kind, {"synthetic", "files", "digit", "mnist"});
-  s.n = read_integers(data, "n", s.n);
+  s.n = data.get_list("n", s.n);
   data.check(!s.n.empty() && *std::min_element(s.n.begin(), s.n.end()) >= 1, "n", "one or more sample sizes >= 1");
   s.sigma = data.get<double>("sigma", s.sigma);
   data.check(s.sigma >= 0, "sigma", "must be >= 0");
@@ -106,7 +96,7 @@ DataSpec read_data_spec(core::Section data) {
   s.k = data.get<int64_t>("k", s.k);
   data.check(s.d >= 1, "d", "must be >= 1");
   data.check(s.k >= 1 && s.k <= s.d, "k", fmt::format("must be in [1, d = {}]", s.d));
-  s.support_values = read_numbers(data, "support_values", s.support_values);
+  s.support_values = data.get_list("support_values", s.support_values);
   data.check(!s.support_values.empty(), "support_values", "give at least one value, e.g. [1] or [1, 2, 3, 4]");
   if (s.kind == "files") {
     s.x = data.get_path("x", /*required=*/true);
@@ -121,12 +111,12 @@ DataSpec read_data_spec(core::Section data) {
   s.val_ratio = data.get<double>("val_ratio", s.val_ratio);
   data.check(s.val_ratio >= 0, "val_ratio", "must be >= 0 (validation measurements per training measurement)");
   s.mnist_dir = data.get_path("mnist_dir");
-  s.mnist_index = read_integers(data, "mnist_index", s.mnist_index);
+  s.mnist_index = data.get_list("mnist_index", s.mnist_index);
   data.check(!s.mnist_index.empty(), "mnist_index", "one index or a list, e.g. [0, 1500, 3000]");
   for (auto i : s.mnist_index) {
     data.check(i >= 0 && i < (int64_t(1) << 40), "mnist_index", "indices into the MNIST set, >= 0");
   }
-  s.mnist_label = read_integers(data, "mnist_label", {});
+  s.mnist_label = data.get_list<int64_t>("mnist_label", {});
   for (auto l : s.mnist_label) data.check(l >= 0 && l <= 9, "mnist_label", "labels 0-9, e.g. [3] or [0, 1, 2]");
   if (s.image()) s.d = 784;
   return s;
@@ -141,7 +131,7 @@ GridSpec read_grid_spec(core::Section root, bool scale_list) {
   const std::string key = model.one_of({"w0", "alpha"});
   g.scale_is_alpha = key == "alpha";
   const std::vector<double> fallback{g.scales.front().value()};
-  const auto values = scale_list ? read_numbers(model, key, fallback) : std::vector<double>{model.get<double>(key, fallback[0])};
+  const auto values = scale_list ? model.get_list(key, fallback) : std::vector<double>{model.get<double>(key, fallback[0])};
   model.check(!values.empty(), key, "one value or a list, e.g. [1e-6, 1e-4]");
   g.scales.clear();
   for (double v : values) {
@@ -159,7 +149,7 @@ GridSpec read_grid_spec(core::Section root, bool scale_list) {
   train.renamed("eta", "train.lr", "one step size, or a list");
   train.renamed("max_steps", "train.steps");
   train.renamed("log_every", "train.eval_every");
-  g.lr = read_numbers(train, "lr", g.lr);
+  g.lr = train.get_list("lr", g.lr);
   train.check(!g.lr.empty(), "lr", "one step size or a list");
   for (double e : g.lr) train.check(e > 0 && std::isfinite(e), "lr", "step sizes must be > 0");
   g.steps = train.get<int64_t>("steps", g.steps);

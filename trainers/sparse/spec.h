@@ -50,9 +50,6 @@ struct DataSpec {
 };
 DataSpec read_data_spec(core::Section data);
 
-/// A key holding a number or a list of numbers.
-std::vector<double> read_numbers(core::Section s, const std::string& key, const std::vector<double>& fallback);
-
 /// The `model` section and the shared keys of `train`.
 struct GridSpec {
   std::vector<int64_t> depths{2, 3, 4};

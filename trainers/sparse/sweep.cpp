@@ -47,14 +47,10 @@ std::filesystem::path run_sweep(const core::RunRequest& request, const std::stri
   rec.check(rec_thr > 0 && rec_thr < 1, "threshold", "must be in (0, 1)");
   config.finish();
 
-  {
-    double rows = 0;
-    for (auto n : ns) rows += static_cast<double>(n) * (1.0 + spec.val_ratio);
-    const double problems = static_cast<double>(run.seeds.size()), d = static_cast<double>(spec.d);
-    const double configs = static_cast<double>(grid.depths.size() * grid.scales.size() * grid.lr.size());
-    core::check_fits_in_memory(8.0 * (4.0 * problems * rows * d + 12.0 * problems * static_cast<double>(ns.size()) * configs * d),
-                               "data.d, data.n, the seeds or the grid (model.depths x model.w0 x train.lr)");
-  }
+  check_batched_fits(static_cast<double>(run.seeds.size() * ns.size()),
+                     static_cast<double>(*std::max_element(ns.begin(), ns.end())) * (1.0 + spec.val_ratio),
+                     static_cast<double>(spec.d), static_cast<double>(grid.depths.size() * grid.scales.size() * grid.lr.size()),
+                     "data.d, data.n, the seeds or the grid (model.depths x model.w0 x train.lr)");
   const auto signals = spec.signals();
   const auto signal = signals.empty() ? torch::Tensor() : signals.front();
   const auto dir = core::open_run_dir(request, run.name, config, "sweep");
