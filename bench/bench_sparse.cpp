@@ -1,9 +1,14 @@
 // Speed of the diagonal-network GD step, printed as `key value` lines for
-// bench/run_sparse.py, which runs the NumPy and PyTorch-in-Python anchors of
-// the same update in the same run and prints the ratios.
-//   single_its      iterations/s, one problem n = 500, d = 10000, N = 2, float64
-//   batched_cps     configurations/s, 256 runs (32 problems x 8 parameter sets) as one batch
-//   sequential_cps  configurations/s, the same 256 runs one after another
+// bench/run_sparse.py, which runs the NumPy, PyTorch-in-Python and JAX anchors of the same
+// update in the same run and prints the ratios and the limits.
+//   single_its         iterations/s of the trainer's loop (run_batched_gd, one problem n = 500,
+//                      d = 10000, N = 2, float64, losses logged every 100 steps): the +-1
+//                      design read as int8 (the default)
+//   single_float_its   the same with the design read as float64 (BLAS; any real-valued design)
+//   stream_gbps        read bandwidth of this machine, GB/s (sum over a 256 MB array)
+//   batched_cps        configurations/s, 256 runs (32 problems x 8 parameter sets) as one batch
+//   sequential_cps     configurations/s, the same 256 runs one after another
+//   gemm_gflops        float32 GEMM rate, GFLOP/s, at the batched sweep's shapes
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +17,7 @@
 
 #include <ATen/Parallel.h>
 
+#include "core/device.h"
 #include "trainers/sparse/problem.h"
 #include "trainers/sparse/batched_gd.h"
 #include "trainers/sparse/gd.h"
@@ -30,33 +36,43 @@ int arg(int argc, char** argv, const std::string& name, int fallback) {
   const char* text = arg_text(argc, argv, name, nullptr);
   return text ? std::atoi(text) : fallback;
 }
+
+/// Best of three: seconds of f().
+template <class Fn>
+double best_seconds(Fn&& f) {
+  double best = INFINITY;
+  for (int i = 0; i < 3; ++i) {
+    const auto t0 = Clock::now();
+    f();
+    best = std::min(best, seconds_since(t0));
+  }
+  return best;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int single_iters = arg(argc, argv, "--single-iters", 200);
+  core::request_huge_pages();  // as the regula binary does
+  const int single_iters = arg(argc, argv, "--single-iters", 300);
   const int sweep_steps = arg(argc, argv, "--sweep-steps", 300);
-  // --parts single,batched,sequential (default all): time only some parts, e.g. under a profiler.
-  const std::string parts = arg_text(argc, argv, "--parts", "single,batched,sequential");
+  // --parts single,batched,sequential,limits (default all): time only some parts, e.g. under a profiler.
+  const std::string parts = arg_text(argc, argv, "--parts", "single,batched,sequential,limits");
   const auto wanted = [&](const char* part) { return parts.find(part) != std::string::npos; };
   sparse::flush_denormals();
   std::printf("threads %d\n", at::get_num_threads());
 
-  // 1. One problem, n = 500, d = 10000, float64 (the NumPy convention).
+  // 1. One problem, n = 500, d = 10000, float64 (the NumPy convention), through the trainer's loop.
   if (wanted("single")) {
-    const auto pr = sparse::make_synthetic(sparse::SyntheticOptions(500, 10000, 5).seed(0)).to(torch::kCPU, torch::kDouble);
-    const auto o = torch::TensorOptions().dtype(torch::kDouble);
-    sparse::GDParams p;
-    p.eta = torch::scalar_tensor(1e-3, o);
-    p.depth = torch::scalar_tensor(2.0, o);
-    p.uniform_depth = 2.0;
-    p.inv_n = torch::scalar_tensor(1.0 / 500, o);
-    auto u = torch::full({10000}, 1e-3, o), v = u.clone();
-    for (int i = 0; i < 10; ++i) sparse::gd_step(u, v, pr.X, pr.y, p);
-    const auto t0 = Clock::now();
-    torch::Tensor loss;
-    for (int i = 0; i < single_iters; ++i) loss = sparse::gd_step(u, v, pr.X, pr.y, p);
-    const double s = seconds_since(t0);
-    std::printf("single_its %.3f\nsingle_loss %.10g\n", single_iters / s, loss.item<double>());
+    const auto pr = sparse::make_synthetic(sparse::SyntheticOptions(500, 10000, 5).seed(0));
+    const auto pb = sparse::stack_problems({pr}, torch::kCPU, torch::kDouble);
+    const std::vector<sparse::GDConfig> config{{2, 1e-3, 1e-3}};
+    for (const bool int8 : {true, false}) {
+      const auto opts = sparse::BatchedGDOptions().steps(single_iters).eval_every(100).int8_design(int8);
+      sparse::run_batched_gd(pb, config, sparse::BatchedGDOptions().steps(10).eval_every(100).int8_design(int8));
+      sparse::BatchedGDResult res;
+      const double s = best_seconds([&] { res = sparse::run_batched_gd(pb, config, opts); });
+      std::printf("%s %.3f\n", int8 ? "single_its" : "single_float_its", single_iters / s);
+      std::printf("%s %.10g\n", int8 ? "single_loss" : "single_float_loss", res.train_loss[0].back());
+    }
   }
 
   // 2. 256 configurations: 32 problems (n = 100, d = 200) x depths {2,3,4,5} x w0 {1e-5, 1e-4}, float32.
@@ -69,19 +85,39 @@ int main(int argc, char** argv) {
   if (wanted("batched")) {
     const auto pb = sparse::stack_problems(problems, torch::kCPU, torch::kFloat);
     sparse::run_batched_gd(pb, configs, sparse::BatchedGDOptions().steps(5).eval_every(5));
-    const auto t0 = Clock::now();
-    const auto res = sparse::run_batched_gd(pb, configs, opts);
-    const double s = seconds_since(t0);
+    sparse::BatchedGDResult res;
+    const double s = best_seconds([&] { res = sparse::run_batched_gd(pb, configs, opts); });
     std::printf("batched_cps %.3f\nbatched_best_error_mean %.6g\n", 256 / s, res.best_error.mean().item<double>());
   }
   if (wanted("sequential")) {
     std::vector<sparse::BatchedProblems> one;
     for (const auto& p : problems) one.push_back(sparse::stack_problems({p}, torch::kCPU, torch::kFloat));
-    const auto t0 = Clock::now();
-    for (const auto& pb : one)
-      for (const auto& c : configs) sparse::run_batched_gd(pb, {c}, opts);
-    const double s = seconds_since(t0);
+    const double s = best_seconds([&] {
+      for (const auto& pb : one)
+        for (const auto& c : configs) sparse::run_batched_gd(pb, {c}, opts);
+    });
     std::printf("sequential_cps %.3f\n", 256 / s);
+  }
+
+  // 3. The limits the steps are bound by, measured here: read bandwidth and GEMM rate.
+  if (wanted("limits")) {
+    const auto big = torch::ones({int64_t(1) << 25}, torch::kDouble);  // 256 MB, far beyond the caches
+    double sink = 0;
+    const double s = best_seconds([&] { sink += big.sum().item<double>(); });
+    std::printf("stream_gbps %.3f\n", big.numel() * 8.0 / s / 1e9);
+    // The batched step's products: [32, 8, 200] x [32, 200, 100] and [32, 8, 100] x [32, 100, 200].
+    const auto W = torch::randn({32, 8, 200}), Xt = torch::randn({32, 200, 100}), R = torch::randn({32, 8, 100}),
+               X = torch::randn({32, 100, 200});
+    auto out1 = torch::empty({32, 8, 100}), out2 = torch::empty({32, 8, 200});
+    const int reps = 2000;
+    const double g = best_seconds([&] {
+      for (int i = 0; i < reps; ++i) {
+        at::bmm_out(out1, W, Xt);
+        at::bmm_out(out2, R, X);
+      }
+    });
+    std::printf("gemm_gflops %.3f\n", reps * 2.0 * (2.0 * 32 * 8 * 200 * 100) / g / 1e9);
+    if (sink < 0) std::printf("\n");
   }
   return 0;
 }

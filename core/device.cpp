@@ -1,5 +1,7 @@
 #include "core/device.h"
 
+#include <cstdlib>
+
 #include <fmt/format.h>
 #include <torch/cuda.h>
 #include <torch/utils.h>
@@ -10,6 +12,13 @@
 namespace regula::core {
 
 bool cuda_available() { return torch::cuda::is_available(); }
+
+void request_huge_pages() { ::setenv("THP_MEM_ALLOC_ENABLE", "1", /*overwrite=*/0); }
+
+bool cpu_has_avx2_fma() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
 
 torch::Device resolve_device(const std::string& spec) {
   if (spec == "auto") return cuda_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);

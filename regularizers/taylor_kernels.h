@@ -7,8 +7,6 @@
 
 namespace regula::regularizers::taylor::detail {
 
-/// Whether this CPU runs the AVX2/FMA kernels.
-bool cpu_has_avx2();
 void fused_forward_avx2(const torch::Tensor& X, int K, int64_t S, Activation act, const ActivationParams& p,
                         torch::Tensor& Y, torch::Tensor& H);
 void fused_backward_avx2(const torch::Tensor& gY, const torch::Tensor& H, int K, int64_t S, torch::Tensor& gX);

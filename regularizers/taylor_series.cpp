@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 #include <torch/autograd.h>
 
+#include "core/device.h"
 #include "regularizers/taylor_kernels.h"
 #include "regularizers/taylor_fused.h"
 
@@ -19,13 +20,6 @@ std::atomic<bool> g_fused_cpu{true};
 
 }  // namespace
 
-namespace detail {
-bool cpu_has_avx2() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-}  // namespace detail
-
 namespace {
 
 bool fusable(const torch::Tensor& X, int K) { return g_fused_cpu && X.device().is_cpu() && K < kMaxFused; }
@@ -33,7 +27,7 @@ bool fusable(const torch::Tensor& X, int K) { return g_fused_cpu && X.device().i
 // The fused kernels on CPU stacks [1 + K S, E] (see taylor_fused.h), vectorised when possible.
 void fused_forward(const torch::Tensor& X, int K, int64_t S, Activation act, const ActivationParams& p,
                    torch::Tensor& Y, torch::Tensor& H) {
-  if (detail::cpu_has_avx2()) return detail::fused_forward_avx2(X, K, S, act, p, Y, H);
+  if (core::cpu_has_avx2_fma()) return detail::fused_forward_avx2(X, K, S, act, p, Y, H);
   const int64_t E = X.numel() / X.size(0);
   AT_DISPATCH_FLOATING_TYPES(X.scalar_type(), "taylor_fused_forward", [&] {
     detail::fused_forward_kernel<scalar_t>(X.data_ptr<scalar_t>(), Y.data_ptr<scalar_t>(), H.data_ptr<scalar_t>(),
@@ -42,7 +36,7 @@ void fused_forward(const torch::Tensor& X, int K, int64_t S, Activation act, con
 }
 
 void fused_backward(const torch::Tensor& gY, const torch::Tensor& H, int K, int64_t S, torch::Tensor& gX) {
-  if (detail::cpu_has_avx2()) return detail::fused_backward_avx2(gY, H, K, S, gX);
+  if (core::cpu_has_avx2_fma()) return detail::fused_backward_avx2(gY, H, K, S, gX);
   const int64_t E = H.numel() / H.size(0);
   AT_DISPATCH_FLOATING_TYPES(H.scalar_type(), "taylor_fused_backward", [&] {
     detail::fused_backward_kernel<scalar_t>(gY.data_ptr<scalar_t>(), H.data_ptr<scalar_t>(), gX.data_ptr<scalar_t>(),

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <torch/autograd.h>
 
@@ -12,6 +13,7 @@
 #include "tests/test_util.h"
 #include "trainers/sparse/batched_gd.h"
 #include "trainers/sparse/gd.h"
+#include "trainers/sparse/gd_kernels.h"
 
 using namespace regula;
 using regula::testutil::RegulaTest;
@@ -109,16 +111,21 @@ TEST_F(SparseModel, BatchedSweepEqualsPerProblemRuns) {
   // Two problems of different n (padding) x four parameter sets (depth 7: the fused pass's
   // runtime-exponent path), against single runs; the fused CPU pass and the tensor ops, both
   // models.
-  for (const bool fused : {true, false})
+  // Fused: with BLAS products, and with the one-pass products (forced at this small size) on
+  // the float design and on its int8 copy; and the tensor ops.
+  for (const int mode : {0, 1, 2, 3})
     for (const bool positive : {false, true}) {
-      SCOPED_TRACE(testing::Message() << "fused " << fused << " positive " << positive);
+      const bool fused = mode < 3, one_pass = mode < 2, int8 = mode == 0;
+      SCOPED_TRACE(testing::Message() << "fused " << fused << " one pass " << one_pass << " int8 " << int8
+                                      << " positive " << positive);
   std::vector<sparse::SparseProblem> problems{
       sparse::make_synthetic(sparse::SyntheticOptions(30, 40, 3).sigma(0.1).n_val(5).seed(1)),
       sparse::make_synthetic(sparse::SyntheticOptions(18, 40, 3).support_values({1, 2}).sigma(0.1).n_val(8).seed(2))};
   const std::vector<sparse::GDConfig> configs{{2, 1e-2, 0.01}, {3, 0.05, 0.02}, {1, 1e-3, 0.005}, {7, 0.3, 0.01}};
   const auto pb = sparse::stack_problems(problems, torch::kCPU, torch::kDouble);
   const auto res = sparse::run_batched_gd(
-      pb, configs, sparse::BatchedGDOptions().steps(200).eval_every(20).fused(fused).parametrization(positive ? "positive" : "signed"));
+      pb, configs, sparse::BatchedGDOptions().steps(200).eval_every(20).fused(fused).int8_design(int8)
+                   .one_pass_min_entries(one_pass ? 0 : int64_t(1) << 40).parametrization(positive ? "positive" : "signed"));
   ASSERT_EQ(res.steps.size(), 11u);
   for (std::size_t p = 0; p < problems.size(); ++p) {
     for (std::size_t c = 0; c < configs.size(); ++c) {
@@ -252,4 +259,50 @@ TEST_F(SparseModel, BatchedRunResumesExactlyFromItsCheckpoint) {
   }
   std::filesystem::resize_file(ckpt, std::filesystem::file_size(ckpt) / 2);
   EXPECT_THROW(sparse::run_batched_gd(pb, configs, again), CheckpointError);
+}
+
+TEST_F(SparseModel, OnePassDesignProductsEqualBlasProducts) {
+  // Sizes off the kernel's row blocks of 4, several problems and parameter sets, entries over
+  // the whole int8 range, the design as int8 and as float, one thread and two (row slices with
+  // partial sums); float64 to rounding, float32 to its precision.
+  torch::manual_seed(3);
+  const int64_t P = 2, n = 150, d = 301, C = 3;
+  const auto Xd_all = torch::randint(-127, 128, {P, n, d}, kF64);
+  const auto Xq_all = sparse::exact_int8(Xd_all);
+  ASSERT_TRUE(Xq_all.defined());
+  EXPECT_EQ(Xq_all.scalar_type(), torch::kInt8);
+  const int threads = at::get_num_threads();
+  for (const int64_t problems : {int64_t(1), P})
+  for (const int t : {1, 2})
+    for (const bool int8 : {true, false})
+      for (const auto dtype : {torch::kDouble, torch::kFloat}) {
+        SCOPED_TRACE(testing::Message() << (dtype == torch::kDouble ? "float64" : "float32") << " int8 " << int8
+                                        << " threads " << t << " problems " << problems);
+        at::set_num_threads(t);
+        const auto Xd = Xd_all.narrow(0, 0, problems).contiguous(), Xq = Xq_all.narrow(0, 0, problems).contiguous();
+        const int64_t P = problems;
+        const auto X = Xd.to(dtype);
+        const auto W = torch::randn({P, C, d}, kF64).to(dtype), y = torch::randn({P, 1, n}, kF64).to(dtype);
+        auto R = torch::empty({P, C, n}, W.options()), G = torch::empty({P, C, d}, W.options());
+        sparse::design_products(int8 ? Xq : X, W, y, R, &G);
+        const auto R_ref = torch::matmul(W.to(torch::kDouble), Xd.transpose(1, 2)) - y.to(torch::kDouble);
+        const auto G_ref = torch::matmul(R.to(torch::kDouble), Xd);
+        const double tol = dtype == torch::kDouble ? 1e-12 : 1e-5;
+        EXPECT_LT(((R.to(torch::kDouble) - R_ref).abs().max() / R_ref.abs().max()).item<double>(), tol);
+        EXPECT_LT(((G.to(torch::kDouble) - G_ref).abs().max() / G_ref.abs().max()).item<double>(), tol);
+        // The residual alone leaves G untouched.
+        auto R2 = torch::empty_like(R);
+        const auto G_before = G.clone();
+        sparse::design_products(int8 ? Xq : X, W, y, R2);
+        EXPECT_TRUE(torch::equal(R, R2));
+        EXPECT_TRUE(torch::equal(G, G_before));
+      }
+  at::set_num_threads(threads);
+  // Not exact in int8: fractions, out of range, non-finite; and wrong shapes are refused.
+  EXPECT_FALSE(sparse::exact_int8(torch::full({2, 3}, 0.5, kF64)).defined());
+  EXPECT_FALSE(sparse::exact_int8(torch::full({2, 3}, 128.0, kF64)).defined());
+  EXPECT_FALSE(sparse::exact_int8(torch::full({2, 3}, NAN, kF64)).defined());
+  auto R = torch::empty({P, C, n + 1}, kF64);
+  EXPECT_THROW(sparse::design_products(Xq_all, torch::zeros({P, C, d}, kF64), torch::zeros({P, 1, n}, kF64), R),
+               c10::Error);
 }

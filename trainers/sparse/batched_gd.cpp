@@ -333,6 +333,18 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
     r = torch::empty({P, C, pb.X.size(1)}, opts);
     g = torch::empty({P, C, d}, opts);
   }
+  // Few parameter sets per problem and a design beyond the caches: both products of a step (and
+  // the logged loss) in one pass over X, read as int8 when that is exact (the +-1 designs).
+  torch::Tensor X_one_pass;
+  if (fused && C <= kMaxOnePassConfigs && pb.X.size(1) * d >= o.one_pass_min_entries()) {
+    if (o.int8_design()) X_one_pass = exact_int8(pb.X);
+    if (!X_one_pass.defined()) X_one_pass = pb.X.contiguous();
+  }
+  const auto train_residual = [&](const torch::Tensor& w_now) {
+    if (!X_one_pass.defined()) return torch::matmul(w_now, pb.Xt) - pb.y;
+    design_products(X_one_pass, w_now, pb.y, r);
+    return r;
+  };
   // Checkpoints: written after the log of step t (and its flush), before step t is applied.
   const bool checkpointing = o.checkpoint_every() > 0 && !o.checkpoint_path().empty();
   const auto signature = checkpointing || o.resume() ? run_signature(pb, configs, o) : std::string();
@@ -362,7 +374,7 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
     const bool logged_before_checkpoint = t == t_start && t_start > 0;
     if (!logged_before_checkpoint && (t % o.eval_every() == 0 || t == o.steps())) {
       w = diagonal_weight(u, v, p);
-      const auto train = (torch::matmul(w, pb.Xt) - pb.y).square().sum(-1) * pb.inv_n.squeeze(-1);
+      const auto train = train_residual(w).square().sum(-1) * pb.inv_n.squeeze(-1);
       if (t == 0) loss0 = train.clamp_min(1e-30);
       const auto bad = train.isfinite().logical_not().logical_or(train > loss0 * o.divergence_factor());
       const auto newly = bad.logical_and(diverged.logical_not());
@@ -405,7 +417,10 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
       }
     }
     if (t == o.steps() || state.stop) break;
-    if (fused) {
+    if (X_one_pass.defined()) {
+      design_products(X_one_pass, w, pb.y, r, &g);
+      fused_descent(u, v, w, g, p.step_scale, depths);
+    } else if (fused) {
       at::bmm_out(r, w, pb.Xt).sub_(pb.y);
       at::bmm_out(g, r, pb.X);
       fused_descent(u, v, w, g, p.step_scale, depths);

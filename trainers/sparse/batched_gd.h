@@ -53,6 +53,11 @@ BatchedProblems stack_problems(const std::vector<SparseProblem>& problems, torch
 /// A ConfigError naming `what_to_reduce` (core::check_fits_in_memory).
 void check_batched_fits(double problems, double rows, double d, double configs, const std::string& what_to_reduce);
 
+/// Up to this many parameter sets per problem the step's products are done in one pass over X
+/// (design_products); above it they are matrix-matrix products, where BLAS wins (measured with
+/// bench/bench_sparse: 8 sets, 2.2k against 1.5k configurations/s).
+constexpr int64_t kMaxOnePassConfigs = 4;
+
 /// One parameter set of a sweep.
 struct GDConfig {
   int64_t depth = 2;   ///< N
@@ -85,6 +90,13 @@ struct BatchedGDOptions {
   /// On CPU, do the elementwise half of each step in one fused pass (gd_kernels.h); false:
   /// tensor ops, as on other devices (for tests and comparisons).
   REGULA_ARG(bool, fused) = true;
+  /// With `fused`, at most kMaxOnePassConfigs parameter sets per problem and at least this many
+  /// entries per design (one that does not stay in L2), the step's two products are done in one
+  /// pass over X (gd_kernels.h design_products) instead of two BLAS products.
+  REGULA_ARG(int64_t, one_pass_min_entries) = int64_t(1) << 18;
+  /// In the one-pass products, read an int8 copy of X when that is exact (e.g. +-1 entries: one
+  /// byte per entry instead of 4 or 8).  false: the float design.
+  REGULA_ARG(bool, int8_design) = true;
   /// Write a checkpoint (atomically, to checkpoint_path) every this many steps, at the first
   /// log step past it, and at the end; 0: never.
   REGULA_ARG(int64_t, checkpoint_every) = 0;

@@ -6,9 +6,23 @@
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 
+#include "core/device.h"
 #include "core/errors.h"
+#include "trainers/sparse/design_kernels.h"
 
 namespace regula::sparse {
+namespace detail {
+// The AVX2/FMA builds of design_kernels.h (gd_kernels_avx2.cpp).
+#define REGULA_DESIGN_PRODUCTS_AVX2(T, F)                                                                    \
+  void design_products_rows_avx2(const T* X, int64_t n, int64_t d, const F* W, int64_t C, const F* y, F* R, \
+                                 F* G, int64_t row_begin, int64_t row_end);
+REGULA_DESIGN_PRODUCTS_AVX2(int8_t, float)
+REGULA_DESIGN_PRODUCTS_AVX2(int8_t, double)
+REGULA_DESIGN_PRODUCTS_AVX2(float, float)
+REGULA_DESIGN_PRODUCTS_AVX2(double, double)
+#undef REGULA_DESIGN_PRODUCTS_AVX2
+}  // namespace detail
+
 namespace {
 
 /// x^E by multiplication, E known at compile time (E = -1: the runtime exponent e).
@@ -89,6 +103,58 @@ void fused_descent(torch::Tensor& u, torch::Tensor& v, torch::Tensor& w, const t
       }
     });
   });
+}
+
+torch::Tensor exact_int8(const torch::Tensor& X) {
+  if (!X.device().is_cpu() || !X.is_floating_point() || X.numel() == 0) return {};
+  torch::NoGradGuard no_grad;
+  const auto q = X.round().clamp(-127, 127);
+  if (!q.eq(X).all().item<bool>()) return {};
+  return q.to(torch::kInt8).contiguous();
+}
+
+void design_products(const torch::Tensor& X, const torch::Tensor& W, const torch::Tensor& y, torch::Tensor& R,
+                     torch::Tensor* G) {
+  TORCH_CHECK(X.device().is_cpu() && X.dim() == 3 && X.is_contiguous() &&
+                  (X.scalar_type() == torch::kInt8 || X.scalar_type() == W.scalar_type()),
+              "design_products needs a contiguous CPU design [P, n, d] of int8 or of W's dtype");
+  const int64_t P = X.size(0), n = X.size(1), d = X.size(2), C = W.size(1);
+  const auto same = [&](const torch::Tensor& t, std::initializer_list<int64_t> shape) {
+    return t.device().is_cpu() && t.scalar_type() == W.scalar_type() && t.is_contiguous() && t.sizes() == shape;
+  };
+  TORCH_CHECK(same(W, {P, C, d}) && same(y, {P, 1, n}) && same(R, {P, C, n}) && (!G || same(*G, {P, C, d})),
+              "design_products: W [P, C, d], y [P, 1, n], R [P, C, n], G [P, C, d] must be contiguous CPU "
+              "tensors of one dtype");
+  const bool avx2 = core::cpu_has_avx2_fma();
+  // Each problem's rows in `chunks` slices, enough to keep every thread busy; a slice's share
+  // of G goes into its own partial sum (when there is more than one), added up at the end.
+  const int64_t threads = at::get_num_threads();
+  const int64_t chunks = std::clamp<int64_t>((threads + P - 1) / P, 1, std::max<int64_t>(1, n / 64));
+  torch::Tensor partial;
+  if (G && chunks > 1) partial = torch::zeros({chunks, P, C, d}, W.options());
+  else if (G) G->zero_();
+  AT_DISPATCH_FLOATING_TYPES(W.scalar_type(), "design_products", [&] {
+    using F = scalar_t;
+    const F *Wp = W.data_ptr<F>(), *yp = y.data_ptr<F>();
+    F *Rp = R.data_ptr<F>(), *Gp = !G ? nullptr : chunks > 1 ? partial.data_ptr<F>() : G->data_ptr<F>();
+    const auto run = [&](const auto* Xp) {
+      at::parallel_for(0, P * chunks, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t t = begin; t < end; ++t) {
+          const int64_t p = t / chunks, k = t % chunks;
+          // Slice boundaries on multiples of the kernel's row block.
+          const int64_t per = (n / chunks + detail::kRowBlock - 1) / detail::kRowBlock * detail::kRowBlock;
+          const int64_t lo = std::min(n, k * per), hi = k + 1 == chunks ? n : std::min(n, lo + per);
+          F* g = Gp ? Gp + (k * P + p) * C * d : nullptr;
+          const auto* x = Xp + p * n * d;
+          if (avx2) detail::design_products_rows_avx2(x, n, d, Wp + p * C * d, C, yp + p * n, Rp + p * C * n, g, lo, hi);
+          else detail::design_products_rows(x, n, d, Wp + p * C * d, C, yp + p * n, Rp + p * C * n, g, lo, hi);
+        }
+      });
+    };
+    if (X.scalar_type() == torch::kInt8) run(X.data_ptr<int8_t>());
+    else run(X.data_ptr<F>());
+  });
+  if (G && chunks > 1) at::sum_out(*G, partial, {0});
 }
 
 }  // namespace regula::sparse
