@@ -154,7 +154,9 @@ class Solver {
                        [&](int64_t i, int64_t j) { return priority[i] < priority[j]; });
       ws.resize(static_cast<std::size_t>(ws_size));
       std::sort(ws.begin(), ws.end());  // memory order
-      st.epochs += solve_working_set(ws, kInnerGapRatio * gap, max_epochs - st.epochs);
+      // The inner solve need not go below what the target asks of the whole problem.
+      const double inner_tol = std::max(kInnerGapRatio * gap, 0.5 * tolerance * primal);
+      st.epochs += solve_working_set(ws, inner_tol, max_epochs - st.epochs);
     }
   }
 
