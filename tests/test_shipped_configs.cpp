@@ -29,7 +29,7 @@ TEST_F(ShippedConfigs, EveryConfigRunsAFewSteps) {
       tiny = "train.steps=20 seeds=[0]";
     } else {
       command = "recover";
-      tiny = "train.steps=20 seeds=[0] baselines.lasso_iterations=5";
+      tiny = "train.steps=20 seeds=[0] baselines.lasso_max_epochs=5";
     }
     // Run from the source tree (configs name their data files relative to it); no plots.
     const auto r = run_command(fmt::format("cd {} && REGULA_PYTHON= {} --quiet {} --config {} --out {} device=cpu {}",

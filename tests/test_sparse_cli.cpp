@@ -31,7 +31,7 @@ class SparseCli : public RegulaTest {
 TEST_F(SparseCli, RecoverWritesTablesCsvsAndPlots) {
   const auto r = run_command(cmd("recover", "device=cpu data.n=40 data.d=60 data.k=3 seeds=[0,1,2] "
                                             "train.steps=300 train.lr=[0.02,0.01] model.depths=[2,3] "
-                                            "baselines.lasso_iterations=100"));
+                                            "baselines.lasso_max_epochs=100"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("min-norm LS"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("Lasso"), std::string::npos);
@@ -49,7 +49,7 @@ TEST_F(SparseCli, RecoverWritesTablesCsvsAndPlots) {
 TEST_F(SparseCli, RecoverDigitAndMnistMakeAnImageGrid) {
   auto r = run_command(cmd("recover", "device=cpu data.kind=digit data.n=300 data.design=gaussian data.sigma=0 "
                                       "model.depths=[2] model.parametrization=positive model.w0=1e-4 train.lr=0.002 "
-                                      "train.steps=200 baselines.lasso_iterations=50"));
+                                      "train.steps=200 baselines.lasso_max_epochs=50"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("PSNR"), std::string::npos) << r.output;
   const auto dir = only_run("recover");

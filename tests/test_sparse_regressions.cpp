@@ -19,6 +19,7 @@
 #include "trainers/sparse/gd.h"
 #include "trainers/sparse/metrics.h"
 #include "trainers/sparse/problem.h"
+#include "trainers/sparse/recover.h"
 #include "trainers/sparse/spec.h"
 
 using namespace regula;
@@ -194,6 +195,20 @@ TEST_F(SparseRegression, RenamedKeysFailWithTheNewName) {
     } catch (const ConfigError& e) {
       EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
     }
+  }
+}
+
+TEST_F(SparseRegression, LassoIterationsWasRenamedToMaxEpochs) {
+  // FISTA's iteration count became coordinate descent's epoch cap: an old config fails clearly.
+  core::RunRequest request;
+  request.runs_root = tmp().string();
+  request.overrides = {"device=cpu", "baselines.lasso_iterations=500"};
+  try {
+    sparse::run_recover(request, sparse::kRecoverDefaults, "recover");
+    FAIL() << "baselines.lasso_iterations was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'baselines.lasso_iterations' was renamed to 'baselines.lasso_max_epochs'"),
+              std::string::npos) << e.what();
   }
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "trainers/sparse/lasso_cd.h"
 
 namespace regula::sparse {
 
@@ -15,69 +16,81 @@ torch::Tensor min_norm_least_squares(const torch::Tensor& X, const torch::Tensor
 
 namespace {
 
-double lipschitz(const torch::Tensor& X) {
-  // Power iteration on X^T X, entirely on the device; one host read at the end.
-  auto v = torch::ones({X.size(1)}, X.options()) / std::sqrt(static_cast<double>(X.size(1)));
-  torch::Tensor s2;
-  for (int i = 0; i < 100; ++i) {
-    const auto z = X.t().mv(X.mv(v));
-    s2 = z.norm();
-    v = z / s2.clamp_min(1e-300);
+void check_options(const LassoOptions& o) {
+  if (o.lambdas() < 1 || !(o.min_ratio() > 0 && o.min_ratio() <= 1) || !(o.tolerance() > 0) || o.max_epochs() < 1) {
+    throw ConfigError(fmt::format("Lasso options lambdas = {}, min_ratio = {}, tolerance = {}, max_epochs = {} are not "
+                                  "valid: need >= 1, (0, 1], > 0, >= 1",
+                                  o.lambdas(), o.min_ratio(), o.tolerance(), o.max_epochs()));
   }
-  return 2.0 * s2.item<double>() * 1.01 / static_cast<double>(X.size(0));  // 1% margin over the estimate
+}
+
+std::vector<double> to_vector(const torch::Tensor& t) {
+  const auto c = t.detach().to(torch::kCPU, torch::kDouble).contiguous();
+  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
 }
 
 }  // namespace
 
-torch::Tensor lasso_path(const torch::Tensor& X, const torch::Tensor& y, const torch::Tensor& lambdas,
-                         int64_t iterations, bool nonnegative) {
+double lasso_lambda_max(const torch::Tensor& X, const torch::Tensor& y, bool nonnegative) {
   torch::NoGradGuard no_grad;
-  const double lip = lipschitz(X);
-  const int64_t L = lambdas.size(0), d = X.size(1);
-  const double scale = 2.0 / static_cast<double>(X.size(0));
-  const auto thr = (lambdas / lip).view({L, 1});
-  auto w = torch::zeros({L, d}, X.options()), z = w.clone();
-  double t = 1.0;
-  for (int64_t k = 0; k < iterations; ++k) {
-    const auto grad = (z.matmul(X.t()) - y).matmul(X) * scale;  // [L, d]
-    const auto a = z - grad / lip;
-    const auto w_next = nonnegative ? (a - thr).clamp_min(0) : a.sign() * (a.abs() - thr).clamp_min(0);
-    const double t_next = 0.5 * (1.0 + std::sqrt(1.0 + 4.0 * t * t));
-    z = w_next + (w_next - w) * ((t - 1.0) / t_next);
-    w = w_next;
-    t = t_next;
+  // Only positive correlations can make w_j > 0 worth its penalty when w >= 0.
+  const auto corr = X.t().mv(y) * (2.0 / static_cast<double>(X.size(0)));
+  return std::max((nonnegative ? corr : corr.abs()).max().item<double>(), 1e-12);
+}
+
+torch::Tensor lasso_lambdas(const torch::Tensor& X, const torch::Tensor& y, const LassoOptions& o) {
+  check_options(o);
+  const double lmax = lasso_lambda_max(X, y, o.nonnegative());
+  return torch::logspace(std::log10(lmax), std::log10(lmax * o.min_ratio()), o.lambdas(), 10.0,
+                         torch::TensorOptions().dtype(torch::kDouble));
+}
+
+LassoPath lasso_path(const torch::Tensor& X, const torch::Tensor& y, const torch::Tensor& lambdas,
+                     const LassoOptions& o) {
+  check_options(o);
+  torch::NoGradGuard no_grad;
+  const ColumnDesign design(X);
+  const auto targets = to_vector(y);
+  const auto values = to_vector(lambdas);
+  std::vector<double> w(static_cast<std::size_t>(design.d), 0.0), r = targets;
+  LassoPath path;
+  auto W = torch::empty({static_cast<int64_t>(values.size()), design.d}, torch::TensorOptions().dtype(torch::kDouble));
+  for (std::size_t l = 0; l < values.size(); ++l) {
+    const auto st = lasso_coordinate_descent(design, targets, values[l], o.nonnegative(), o.tolerance(),
+                                             o.max_epochs(), w, r);
+    std::copy(w.begin(), w.end(), W[static_cast<int64_t>(l)].data_ptr<double>());
+    path.gap.push_back(st.gap);
+    path.epochs.push_back(st.epochs);
   }
-  return w;
+  path.w = W.to(X.options());
+  return path;
 }
 
 LassoResult lasso_validated(const SparseProblem& pr, const LassoOptions& o) {
-  if (o.lambdas() < 1 || !(o.min_ratio() > 0 && o.min_ratio() <= 1) || o.iterations() < 1) {
-    throw ConfigError(fmt::format("Lasso options lambdas = {}, min_ratio = {}, iterations = {} are not valid: need >= 1, (0, 1], >= 1",
-                                  o.lambdas(), o.min_ratio(), o.iterations()));
-  }
   torch::NoGradGuard no_grad;
-  // Smallest \lambda with w = 0 the solution (only positive correlations matter when w >= 0).
-  const auto corr = pr.X.t().mv(pr.y) * (2.0 / static_cast<double>(pr.n()));
-  const double lmax = std::max((o.nonnegative() ? corr : corr.abs()).max().item<double>(), 1e-12);
-  const auto lambdas = torch::logspace(std::log10(lmax), std::log10(lmax * o.min_ratio()), o.lambdas(), 10.0,
-                                       pr.X.options());
-  const auto W = lasso_path(pr.X, pr.y, lambdas, o.iterations(), o.nonnegative());
   LassoResult r;
-  int64_t pick = -1;
+  torch::Tensor lambdas;
   if (pr.n_val() > 0) {
-    pick = (W.matmul(pr.X_val.t()) - pr.y_val).square().mean(1).argmin().item<int64_t>();
     r.selected_by = "validation";
+    lambdas = lasso_lambdas(pr.X, pr.y, o);
   } else if (pr.has_truth()) {
-    pick = (W - pr.w_star).square().sum(1).argmin().item<int64_t>();
     r.selected_by = "oracle";
+    lambdas = lasso_lambdas(pr.X, pr.y, o);
   } else {
-    r.w = lasso_path(pr.X, pr.y, torch::full({1}, lmax / 100, pr.X.options()), o.iterations(), o.nonnegative())[0];
-    r.lambda = lmax / 100;
     r.selected_by = "fixed";
-    return r;
+    lambdas = torch::full({1}, lasso_lambda_max(pr.X, pr.y, o.nonnegative()) / 100, torch::kDouble);
   }
-  r.w = W[pick];
+  const auto path = lasso_path(pr.X, pr.y, lambdas, o);
+  int64_t pick = 0;
+  if (r.selected_by == "validation") {
+    pick = (path.w.matmul(pr.X_val.t()) - pr.y_val).square().mean(1).argmin().item<int64_t>();
+  } else if (r.selected_by == "oracle") {
+    pick = (path.w - pr.w_star).square().sum(1).argmin().item<int64_t>();
+  }
+  r.w = path.w[pick];
   r.lambda = lambdas[pick].item<double>();
+  r.gap = path.gap[static_cast<std::size_t>(pick)];
+  r.converged = r.gap <= o.tolerance();
   return r;
 }
 

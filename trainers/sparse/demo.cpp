@@ -14,7 +14,7 @@ seeds: [0, 1, 2, 3, 4, 5, 6, 7]
 data: {kind: synthetic, n: 100, d: 200, k: 5, sigma: 0.5, val_ratio: 0.25}
 model: {depths: [2, 3, 4], w0: 1.0e-5}
 train: {lr: 1.0e-2, steps: 3500, eval_every: 10, early_stopping: {patience_steps: 300}}
-baselines: {lasso_iterations: 300, replicates: 3}
+baselines: {replicates: 3}
 )";
 
 // Gaussian measurements and larger steps than the paper's (configs/sparse_exp6_mnist.yaml)
@@ -24,7 +24,7 @@ name: demo-sparse-digit
 data: {kind: mnist, mnist_index: [0], n: 392, sigma: 0.0, design: gaussian, val_ratio: 0.25}
 model: {depths: [2, 3, 5], w0: 1.0e-3, parametrization: positive}
 train: {lr: [0.035, 0.018, 0.007], steps: 2000, eval_every: 10, early_stopping: {patience_steps: 200}}
-baselines: {lasso_iterations: 300, replicates: 1}
+baselines: {replicates: 1}
 )";
 
 std::vector<RecoverReport> run_demo(const core::RunRequest& request) {

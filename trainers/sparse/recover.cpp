@@ -42,10 +42,15 @@ BaselineSpec read_baseline_spec(core::Section bl, bool nonnegative) {
   b.min_norm = bl.get<bool>("min_norm", b.min_norm);
   b.lasso = bl.get<bool>("lasso", b.lasso);
   auto& o = b.lasso_options;
-  o.lambdas(bl.get<int64_t>("lasso_lambdas", o.lambdas())).iterations(bl.get<int64_t>("lasso_iterations", o.iterations()));
+  bl.renamed("lasso_iterations", "baselines.lasso_max_epochs",
+             "the Lasso is solved by coordinate descent to baselines.lasso_tolerance; lasso_max_epochs caps it");
+  o.lambdas(bl.get<int64_t>("lasso_lambdas", o.lambdas()))
+      .tolerance(bl.get<double>("lasso_tolerance", o.tolerance()))
+      .max_epochs(bl.get<int64_t>("lasso_max_epochs", o.max_epochs()));
   o.nonnegative(nonnegative);
   bl.check(o.lambdas() >= 1, "lasso_lambdas", "must be >= 1");
-  bl.check(o.iterations() >= 1, "lasso_iterations", "must be >= 1");
+  bl.check(o.tolerance() > 0, "lasso_tolerance", "a relative duality gap > 0, e.g. 1e-6");
+  bl.check(o.max_epochs() >= 1, "lasso_max_epochs", "must be >= 1");
   b.replicates = bl.get<int64_t>("replicates", b.replicates);
   bl.check(b.replicates >= 0, "replicates", "must be >= 0");
   return b;
@@ -269,7 +274,11 @@ RecoverReport run_recover(const core::RunRequest& request, const std::string& de
   });
   if (bl.lasso && bl.replicates > 0) baseline(grid.nonnegative ? "Lasso (w >= 0)" : "Lasso", [&](const SparseProblem& p) {
     const auto r = lasso_validated(p, bl.lasso_options);
-    return std::make_pair(r.w, fmt::format("lambda {:.3g} ({})", r.lambda, r.selected_by));
+    const auto& o = bl.lasso_options;
+    return std::make_pair(r.w, r.converged ? fmt::format("lambda {:.3g} ({}), gap {:.1e}", r.lambda, r.selected_by, r.gap)
+                                           : fmt::format("lambda {:.3g} ({}), NOT converged: gap {:.1e} > lasso_tolerance "
+                                                         "{:.1e} after lasso_max_epochs = {}",
+                                                         r.lambda, r.selected_by, r.gap, o.tolerance(), o.max_epochs()));
   });
 
   core::CsvWriter summary(dir.file("summary.csv"),
