@@ -22,6 +22,7 @@
 
 #include "core/errors.h"
 #include "regularizers/derivatives.h"
+#include "regularizers/fast_matmul.h"
 
 namespace regula::regularizers {
 
@@ -29,6 +30,11 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+// A stack [p, rows, n] times a matrix [n, q]: one product of p rows rows.
+torch::Tensor stack_times(const torch::Tensor& G, const torch::Tensor& W) {
+  return detail::matmul(G.reshape({-1, G.size(2)}), W).view({G.size(0), G.size(1), W.size(1)});
+}
 
 // A layer as the node's context keeps it.
 enum LayerKind : int64_t { kLinear = 0, kLinearWithBias = 1, kActivation = 2 };
@@ -65,7 +71,7 @@ struct FirstOrderReverse : public torch::autograd::Function<FirstOrderReverse> {
       } else {
         if (pending_bias.defined()) h = h + pending_bias;
         inputs[i] = h;
-        h = torch::mm(h, W[i].t());
+        h = detail::matmul(h, W[i].t());
         pending_bias = B[i];
       }
     }
@@ -73,7 +79,7 @@ struct FirstOrderReverse : public torch::autograd::Function<FirstOrderReverse> {
     torch::Tensor g = torch::eye(p, points.options()).unsqueeze(1);
     for (int64_t i = L - 1; i >= 0; --i) {
       g_out[i] = g;
-      g = kinds[i] == kActivation ? g * first[i] : torch::matmul(g, W[i]);
+      g = kinds[i] == kActivation ? g * first[i] : stack_times(g, W[i]);
     }
     // D[m, s, o] = G[o, m, c_s]
     const auto D = g.expand({p, M, d}).index_select(2, coords).permute({1, 2, 0}).contiguous();
@@ -115,14 +121,14 @@ struct FirstOrderReverse : public torch::autograd::Function<FirstOrderReverse> {
     for (int64_t i = 0; i < L; ++i) {
       const auto& go = at(i, 2);
       if (kinds[i] == kActivation) {
-        ubar[i] = (gbar * go).sum(0) * at(i, 1);
-        gbar = gbar * at(i, 0);
+        ubar[i] = (p == 1 ? gbar[0] * go[0] : (gbar * go).sum(0)).mul_(at(i, 1));
+        gbar.mul_(at(i, 0));  // gbar is this sweep's own tensor
       } else {
         const auto& Wi = at(i, 0);
         const int64_t out = Wi.size(0), in = Wi.size(1);
         Wbar[i] = go.size(1) == 1 ? go.squeeze(1).t().mm(gbar.sum(1))  // g_out constant over the points
-                                  : go.reshape({-1, out}).t().mm(gbar.reshape({-1, in}));
-        if (i + 1 < L) gbar = torch::matmul(gbar, Wi.t());
+                                  : detail::matmul(go.reshape({-1, out}).t(), gbar.reshape({-1, in}));
+        if (i + 1 < L) gbar = stack_times(gbar, Wi.t());
       }
     }
     // ubar back through the forward pass, last activation to first.
@@ -130,11 +136,11 @@ struct FirstOrderReverse : public torch::autograd::Function<FirstOrderReverse> {
     torch::Tensor cur;  // adjoint of the current layer's output
     for (int64_t i = last_activation; i >= 0; --i) {
       if (kinds[i] == kActivation) {
-        cur = cur.defined() ? torch::addcmul(ubar[i], cur, at(i, 0)) : ubar[i];
+        cur = cur.defined() ? ubar[i].addcmul_(cur, at(i, 0)) : ubar[i];
       } else {
-        Wbar[i].addmm_(cur.t(), at(i, 1));
+        Wbar[i].add_(detail::matmul(cur.t(), at(i, 1)));
         if (kinds[i] == kLinearWithBias) bbar[i] = cur.sum(0);
-        cur = (i > 0 || points_grad) ? cur.mm(at(i, 0)) : torch::Tensor();
+        cur = (i > 0 || points_grad) ? detail::matmul(cur, at(i, 0)) : torch::Tensor();
       }
     }
     variable_list out = {points_grad ? (cur.defined() ? cur : torch::zeros({M, d}, dD.options())) : torch::Tensor(),

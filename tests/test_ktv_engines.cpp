@@ -11,6 +11,7 @@
 #include "models/activations.h"
 #include "models/mlp.h"
 #include "regularizers/derivatives.h"
+#include "regularizers/fast_matmul.h"
 #include "regularizers/ktv.h"
 #include "tests/test_util.h"
 
@@ -299,6 +300,29 @@ TEST_F(KTVEngineTest, AutoPicksReverseAtOrderOneAndTaylorAbove) {
   const auto coords = torch::tensor({0, 1}, torch::kInt64);
   EXPECT_LE(max_rel_diff(pure_partials(model, z, coords, 1, Engine::kAuto), pure_partials_reverse(taylor_plan(model), z, coords)), 0.0);
   EXPECT_THROW(pure_partials(model, z, coords, 2, Engine::kReverse), ConfigError);
+}
+
+TEST_F(KTVEngineTest, ReverseInFloat32MatchesAutogradWithAndWithoutOneDNN) {
+  const auto X = torch::randn({37, 11}), Y = torch::randn({11, 5});
+  for (const auto& [a, b] : std::vector<std::pair<torch::Tensor, torch::Tensor>>{
+           {X, Y}, {X.t().contiguous().t(), Y}, {X, Y.t().contiguous().t()}}) {
+    EXPECT_TRUE(torch::allclose(detail::matmul(a, b), torch::mm(a, b), 1e-5, 1e-5));
+  }
+  auto model = random_mlp({2, 32, 32, 2}, "sigmoid");
+  model.module->to(torch::kFloat32);
+  const auto z = torch::randn({64, 2});
+  const auto coords = torch::tensor({0, 1}, torch::kInt64);
+  const Box box{{0, 0}, {1, 1}};
+  const auto opts = KTVOptions(1).weight(1.0);
+  const auto a = penalty_gradients(model, z, box, KTVOptions(opts).engine(Engine::kAutograd), coords);
+  for (bool onednn : {true, false}) {
+    detail::set_onednn_matmul(onednn);
+    EXPECT_LE(max_rel_diff(pure_partials_reverse(taylor_plan(model), z, coords),
+                           pure_partials_autograd(model, z, coords, 1)), 1e-5) << onednn;
+    const auto r = penalty_gradients(model, z, box, KTVOptions(opts).engine(Engine::kReverse), coords);
+    for (std::size_t i = 0; i < r.size(); ++i) EXPECT_LE(max_rel_diff(r[i], a[i]), 1e-4) << onednn << " " << i;
+  }
+  detail::set_onednn_matmul(true);
 }
 
 }  // namespace
