@@ -88,12 +88,12 @@ PEERS = {"python_autograd": "PyTorch nested", "jax_jet": "JAX jet", "jax_jvp": "
 def report(paths):
     """One table per dtype: every engine's median step, Regula's best against the best peer, and the
     GEMM floor of the step Regula's auto engine runs (engine gemm_floor rows, bench/ktv_gemm_bound.py)."""
-    med, best, picks = {}, {}, {}
+    med, picks = {}, {}
     for path in paths:
         with open(path) as fh:
             for r in csv.DictReader(fh):
                 key = (r.get("dtype") or "float32", int(r["order"]), r["engine"])
-                med[key], best[key] = float(r["median_ms"]), float(r["min_ms"])
+                med[key] = float(r["median_ms"])
                 if r.get("auto_picks"):
                     picks[key[:2]] = r["auto_picks"]
     cols = list(REGULA) + list(PEERS)

@@ -228,7 +228,8 @@ def main():
     for k in orders:
         for v in variants:
             med, best, reps, compile_s = time_case(v, k, args, dtype)
-            rows.append({"order": k, "engine": "jax_" + v, "median_ms": med, "min_ms": best, "reps": reps})
+            rows.append({"order": k, "engine": "jax_" + v, "median_ms": med, "min_ms": best, "reps": reps,
+                         "dtype": args.dtype})
             print(f"  k={k} {v}: {med:.2f} ms (compile {compile_s:.1f} s)", flush=True)
     if args.csv:
         with open(args.csv, "w", newline="") as fh:
