@@ -38,7 +38,7 @@ fi
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
-echo "machine: $(uname -n), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(load)"
+echo "machine: $(uname -n), $(nproc --all) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(load)"
 for dtype in ${DTYPES:-float32 float64}; do
   for k in $ORDERS; do
     "${PIN[@]}" "$BIN" --orders "$k" --dtype "$dtype" --csv "$OUT/cpp_${dtype}_$k.csv" "${ARGS[@]}"

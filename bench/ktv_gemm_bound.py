@@ -109,7 +109,10 @@ def gemm_ms(shapes, dtype=torch.float32, reps=20):
     runs = []
     for m, n, p, how in shapes:
         Y = torch.randn(n, p, dtype=dtype)
-        if how == "mm_t":
+        if how == "onednn_t" and onednn is not None:  # X^T Y with both transposed views, as oneDNN copies them
+            Xt, Yt = torch.randn(n, m, dtype=dtype), torch.randn(p, n, dtype=dtype)
+            runs.append(lambda Xt=Xt, Yt=Yt: onednn(Xt.t(), Yt.t().t(), None, "none", [], ""))
+        elif how == "mm_t":
             Xt = torch.randn(n, m, dtype=dtype)
             runs.append(lambda Xt=Xt, Y=Y: Xt.t().mm(Y))
         elif how == "onednn" and onednn is not None:
