@@ -74,10 +74,13 @@ def taylor_flops(k, samples, batch):
 
 def taylor_shapes(k, samples, batch):
     """(m, n, p, how) of every product X[m, n] @ Y[n, p] of the Taylor step: forward, weight and
-    input gradients (how: "mm" = torch.mm, "mm_t" = torch.mm of a transposed X, "onednn")."""
+    input gradients (how: "mm" = torch.mm, "mm_t" = torch.mm of a transposed X, "onednn").  As the
+    step runs them: the stack's forward and input gradient through oneDNN in float32, its weight
+    gradient and the data batch through torch.mm."""
     shapes = []
     for r, a, b, grad_in in taylor_products(k, samples, batch):
-        shapes += [(r, a, b, "mm"), (b, r, a, "mm_t")] + ([(r, b, a, "mm")] if grad_in else [])
+        row_major = "onednn" if r != batch else "mm"
+        shapes += [(r, a, b, row_major), (b, r, a, "mm_t")] + ([(r, b, a, row_major)] if grad_in else [])
     return shapes
 
 

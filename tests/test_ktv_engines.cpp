@@ -302,7 +302,7 @@ TEST_F(KTVEngineTest, AutoPicksReverseAtOrderOneAndTaylorAbove) {
   EXPECT_THROW(pure_partials(model, z, coords, 2, Engine::kReverse), ConfigError);
 }
 
-TEST_F(KTVEngineTest, ReverseInFloat32MatchesAutogradWithAndWithoutOneDNN) {
+TEST_F(KTVEngineTest, ReverseAndTaylorInFloat32MatchAutogradWithAndWithoutOneDNN) {
   const auto X = torch::randn({37, 11}), Y = torch::randn({11, 5});
   for (const auto& [a, b] : std::vector<std::pair<torch::Tensor, torch::Tensor>>{
            {X, Y}, {X.t().contiguous().t(), Y}, {X, Y.t().contiguous().t()}}) {
@@ -319,6 +319,13 @@ TEST_F(KTVEngineTest, ReverseInFloat32MatchesAutogradWithAndWithoutOneDNN) {
     detail::set_onednn_matmul(onednn);
     EXPECT_LE(max_rel_diff(pure_partials_reverse(taylor_plan(model), z, coords),
                            pure_partials_autograd(model, z, coords, 1)), 1e-5) << onednn;
+    for (int64_t k : {1, 3}) {  // Taylor mode's Linears take the same products
+      EXPECT_LE(max_rel_diff(pure_partials_taylor(taylor_plan(model), z, coords, k),
+                             pure_partials_autograd(model, z, coords, k)), 1e-4) << onednn << " k=" << k;
+      const auto t = penalty_gradients(model, z, box, KTVOptions(k).weight(1.0).engine(Engine::kTaylor), coords);
+      const auto n = penalty_gradients(model, z, box, KTVOptions(k).weight(1.0).engine(Engine::kAutograd), coords);
+      for (std::size_t i = 0; i < t.size(); ++i) EXPECT_LE(max_rel_diff(t[i], n[i]), 1e-3) << onednn << " k=" << k;
+    }
     const auto r = penalty_gradients(model, z, box, KTVOptions(opts).engine(Engine::kReverse), coords);
     for (std::size_t i = 0; i < r.size(); ++i) EXPECT_LE(max_rel_diff(r[i], a[i]), 1e-4) << onednn << " " << i;
   }
