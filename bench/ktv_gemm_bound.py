@@ -10,8 +10,12 @@ batch 256, k = 1..6) it prints, per order:
   * the time of the Taylor step's products alone (the same shapes with torch.mm, median), a floor
     for the Taylor step, and autograd C++ time / that floor is the best ratio Taylor mode can show.
     python bench/ktv_gemm_bound.py --threads 1 [--autograd-ms 228,...]
+With --floor-csv FILE [--dtype float64] it writes instead the GEMM floor of the step that
+`engine: auto` runs (the reverse engine's products at k = 1, Taylor mode's above) for the report
+of bench/ktv_bench.sh.
 """
 import argparse
+import csv
 import math
 import statistics
 import sys
@@ -68,17 +72,62 @@ def taylor_flops(k, samples, batch):
     return sum(2 * r * a * b * (3 if grad_in else 2) for r, a, b, grad_in in taylor_products(k, samples, batch))
 
 
-def taylor_gemm_ms(k, samples, batch, reps=20):
-    mats = []
+def taylor_shapes(k, samples, batch):
+    """(m, n, p, how) of every product X[m, n] @ Y[n, p] of the Taylor step: forward, weight and
+    input gradients (how: "mm" = torch.mm, "mm_t" = torch.mm of a transposed X, "onednn").  As the
+    step runs them: the stack's forward and input gradient through oneDNN in float32, its weight
+    gradient and the data batch through torch.mm."""
+    shapes = []
     for r, a, b, grad_in in taylor_products(k, samples, batch):
-        mats.append((torch.randn(r, a), torch.randn(b, a), torch.randn(r, b), grad_in))
+        row_major = "onednn" if r != batch else "mm"
+        shapes += [(r, a, b, row_major), (b, r, a, "mm_t")] + ([(r, b, a, row_major)] if grad_in else [])
+    return shapes
+
+
+def reverse_shapes(samples, batch):
+    """(m, n, p, how) of every product of the reverse engine's step (k = 1, regularizers/reverse_engine.cpp).
+
+    With Linears W_i [out, in], i = 0..n-1 and the last activation before W_{n-1}: forward of
+    W_0..W_{n-2}; input gradient g W_i for i = n-2..0 (W_{n-1} acts on a constant row); backward:
+    the adjoint sweep g_out^T gbar and gbar W_i^T (i <= n-2), the forward adjoint ubar^T a and
+    ubar W_i (i >= 1); plus the data batch's forward, weight and input gradients.  As the engine
+    runs them: row-major products through oneDNN in float32 (regularizers/fast_matmul.h), the
+    weight gradients (a transposed X) and the data batch (ordinary autograd) through torch.mm.
+    """
+    n, m = len(WIDTHS) - 1, samples
+    shapes = []
+    for i in range(n - 1):
+        a, b = WIDTHS[i], WIDTHS[i + 1]
+        shapes += [(m, a, b, "onednn"), (m, b, a, "onednn"), (b, m, a, "mm_t"), (m, a, b, "onednn"),
+                   (b, m, a, "mm_t")] + ([(m, b, a, "onednn")] if i > 0 else [])
+    for i in range(n):
+        a, b = WIDTHS[i], WIDTHS[i + 1]
+        shapes += [(batch, a, b, "mm"), (b, batch, a, "mm_t")] + ([(batch, b, a, "mm")] if i > 0 else [])
+    return shapes
+
+
+def gemm_ms(shapes, dtype=torch.float32, reps=20):
+    """Median time of the products `shapes` run back to back."""
+    onednn = getattr(torch.ops.mkldnn, "_linear_pointwise", None) if dtype == torch.float32 else None
+    runs = []
+    for m, n, p, how in shapes:
+        Y = torch.randn(n, p, dtype=dtype)
+        if how == "onednn_t" and onednn is not None:  # X^T Y with both transposed views, as oneDNN copies them
+            Xt, Yt = torch.randn(n, m, dtype=dtype), torch.randn(p, n, dtype=dtype)
+            runs.append(lambda Xt=Xt, Yt=Yt: onednn(Xt.t(), Yt.t().t(), None, "none", [], ""))
+        elif how == "mm_t":
+            Xt = torch.randn(n, m, dtype=dtype)
+            runs.append(lambda Xt=Xt, Y=Y: Xt.t().mm(Y))
+        elif how == "onednn" and onednn is not None:
+            X, Wt = torch.randn(m, n, dtype=dtype), Y.t()
+            runs.append(lambda X=X, Wt=Wt: onednn(X, Wt, None, "none", [], ""))
+        else:
+            X = torch.randn(m, n, dtype=dtype)
+            runs.append(lambda X=X, Y=Y: X.mm(Y))
 
     def run():
-        for X, W, G, grad_in in mats:
-            X.mm(W.t())
-            G.t().mm(X)
-            if grad_in:
-                G.mm(W)
+        for r in runs:
+            r()
 
     run()
     times = []
@@ -89,6 +138,24 @@ def taylor_gemm_ms(k, samples, batch, reps=20):
     return statistics.median(times)
 
 
+def taylor_gemm_ms(k, samples, batch, reps=20, dtype=torch.float32):
+    return gemm_ms(taylor_shapes(k, samples, batch), dtype, reps)
+
+
+def floor_rows(orders, samples, batch, dtype_name):
+    """CSV rows (engine gemm_floor) of the GEMM floor of the step `engine: auto` runs: reverse at
+    k = 1, Taylor mode above."""
+    dtype = getattr(torch, dtype_name)
+    rows = []
+    for k in orders:
+        shapes = reverse_shapes(samples, batch) if k == 1 else taylor_shapes(k, samples, batch)
+        ms = gemm_ms(shapes, dtype, reps=30)
+        flops = sum(2 * m * n * p for m, n, p, _ in shapes)
+        rows.append({"order": k, "engine": "gemm_floor", "median_ms": ms, "min_ms": ms, "reps": 30,
+                     "dtype": dtype_name, "gflop": flops / 1e9})
+    return rows
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--orders", default="1,2,3,4,5,6")
@@ -96,8 +163,19 @@ def main():
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--autograd-ms", default="", help="measured autograd step [ms] per order, for the bound column")
-    args = p.parse_args()
+    p.add_argument("--floor-csv", help="write the GEMM floor of the auto engine's step per order here and exit")
+    p.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    args, _ = p.parse_known_args()
     torch.set_num_threads(args.threads)
+    if args.floor_csv:
+        rows = floor_rows([int(v) for v in args.orders.split(",")], args.samples, args.batch, args.dtype)
+        with open(args.floor_csv, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        for r in rows:
+            print(f"  GEMM floor k={r['order']} {args.dtype}: {r['median_ms']:.2f} ms ({r['gflop']:.2f} GFLOP)")
+        return
     orders = [int(v) for v in args.orders.split(",")]
     measured = [float(v) for v in args.autograd_ms.split(",")] if args.autograd_ms else []
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, M={args.samples}, batch={args.batch}")

@@ -1,8 +1,9 @@
 // k-TV training-step benchmark: one step = forward on a data batch, k-TV penalty at M fresh
-// points, backward, Adam step, for the MLP 2-100-100-100-100-1 (sigmoid), k = 1..6, with the
-// Taylor-mode and the nested-autograd engine.  Prints a table and writes a CSV; run it through
+// points, backward, Adam step, for the MLP 2-100-100-100-100-1 (sigmoid), k = 1..6, float32 or
+// float64, with the Taylor-mode, reverse-mode (k = 1) and nested-autograd engines; it also says
+// which engine `engine: auto` picks.  Prints a table and writes a CSV; run it through
 // bench/ktv_bench.sh, which interleaves it with the same step in PyTorch Python
-// (bench/ktv_step_anchor.py) order by order and prints the ratios.
+// (bench/ktv_step_anchor.py) and JAX (bench/ktv_step_jax.py) and prints the ratios.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -35,18 +36,35 @@ void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::zeros({1}, torch::TensorOptions().device(device)).cpu();
 }
 
-Case time_case(int64_t order, regularizers::Engine engine, const torch::Device& device, int64_t samples,
-               int64_t batch, double budget_s, int min_reps, int max_reps) {
-  core::seed_everything(0);
+models::MLP benchmark_mlp(const torch::Device& device, torch::ScalarType dtype) {
   models::MLP mlp(models::MLPOptions({2, 100, 100, 100, 100, 1}).activation("sigmoid"));
-  mlp->to(device);
+  mlp->to(device, dtype);
+  return mlp;
+}
+
+regularizers::KTVOptions benchmark_ktv(int64_t order, int64_t samples, regularizers::Engine engine) {
+  const double two_pi = 6.283185307179586;
+  return regularizers::KTVOptions(order).power(2).weight(1e-3).samples(samples).domain(0.0, two_pi).engine(engine);
+}
+
+// The engine `engine: auto` resolves to for this order.
+std::string auto_engine(int64_t order, const torch::Device& device, torch::ScalarType dtype) {
+  auto mlp = benchmark_mlp(device, dtype);
+  regularizers::KTV ktv(benchmark_ktv(order, 1, regularizers::Engine::kAuto));
+  ktv.setup(models::as_model(mlp), {});
+  return regularizers::engine_name(ktv.engine());
+}
+
+Case time_case(int64_t order, regularizers::Engine engine, const torch::Device& device, torch::ScalarType dtype,
+               int64_t samples, int64_t batch, double budget_s, int min_reps, int max_reps) {
+  core::seed_everything(0);
+  auto mlp = benchmark_mlp(device, dtype);
   auto model = models::as_model(mlp);
   const double two_pi = 6.283185307179586;
-  regularizers::KTV ktv(regularizers::KTVOptions(order).power(2).weight(1e-3).samples(samples)
-                            .domain(0.0, two_pi).engine(engine));
+  regularizers::KTV ktv(benchmark_ktv(order, samples, engine));
   ktv.setup(model, {});
   torch::optim::Adam adam(mlp->parameters(), torch::optim::AdamOptions(1e-3));
-  const auto opts = torch::TensorOptions().device(device);
+  const auto opts = torch::TensorOptions().device(device).dtype(dtype);
   const auto x = two_pi * torch::rand({batch, 2}, opts);
   const auto y = (torch::sin(2 * x.select(1, 0)) * torch::cos(2 * x.select(1, 1))).unsqueeze(1);
   auto step = [&] {
@@ -75,13 +93,13 @@ Case time_case(int64_t order, regularizers::Engine engine, const torch::Device& 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"k-TV training-step benchmark (Taylor mode vs nested autograd, C++)"};
+  CLI::App app{"k-TV training-step benchmark (Taylor mode, reverse mode, nested autograd; C++)"};
   std::vector<int64_t> orders = {1, 2, 3, 4, 5, 6};
   int64_t samples = 1024, batch = 256;
-  std::vector<std::string> engines = {"taylor", "autograd"};
+  std::vector<std::string> engines = {"taylor", "reverse", "autograd"};
   int threads = 0, min_reps = 3, max_reps = 50;
   double budget_s = 2.0;
-  std::string csv, device_name = "cpu";
+  std::string csv, device_name = "cpu", dtype_name = "float32";
   app.add_option("--orders", orders, "orders k to time, e.g. 1,2,3")->delimiter(',')->check(CLI::Range(1, 15));
   app.add_option("--samples", samples, "M, k-TV points per step");
   app.add_option("--batch", batch, "data batch per step");
@@ -90,36 +108,47 @@ int main(int argc, char** argv) {
   app.add_option("--min-reps", min_reps);
   app.add_option("--max-reps", max_reps);
   app.add_option("--device", device_name, "cpu or cuda");
+  app.add_option("--dtype", dtype_name, "float32 or float64")->check(CLI::IsMember({"float32", "float64"}));
   app.add_option("--csv", csv, "write the timings here");
-  app.add_option("--engines", engines, "engines to time (taylor, autograd)")->delimiter(',');
+  app.add_option("--engines", engines, "engines to time (taylor, reverse, autograd; reverse at k = 1 only)")
+      ->delimiter(',');
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) at::set_num_threads(threads);
   core::set_log_level(core::LogLevel::kQuiet);  // no per-case "k-TV: ... engine" lines
   const auto device = core::resolve_device(device_name);
+  const auto dtype = dtype_name == "float64" ? torch::kFloat64 : torch::kFloat32;
+  std::vector<regularizers::Engine> timed;
+  for (const auto& e : engines) timed.push_back(regularizers::parse_engine(e, "--engines"));
 
-  std::printf("k-TV step: MLP 2-100-100-100-100-1 sigmoid, M=%lld, batch=%lld, Adam, float32, %s, %d threads\n",
-              static_cast<long long>(samples), static_cast<long long>(batch), device.str().c_str(),
-              at::get_num_threads());
-  std::printf("%3s %14s %14s %10s\n", "k", "taylor [ms]", "autograd [ms]", "ratio");
-  std::vector<Case> cases;
+  std::printf("k-TV step: MLP 2-100-100-100-100-1 sigmoid, M=%lld, batch=%lld, Adam, %s, %s, %d threads\n",
+              static_cast<long long>(samples), static_cast<long long>(batch), dtype_name.c_str(),
+              device.str().c_str(), at::get_num_threads());
+  std::printf("%3s", "k");
+  for (const auto& e : engines) std::printf(" %14s", (e + " [ms]").c_str());
+  std::printf(" %12s\n", "auto picks");
+  std::vector<std::pair<Case, std::string>> cases;
   for (const int64_t k : orders) {
-    Case t{k, "taylor", 0, 0, 0}, a{k, "autograd", 0, 0, 0};
-    for (const auto& e : engines) {
-      const auto engine = regularizers::parse_engine(e, "--engines");
-      (engine == regularizers::Engine::kTaylor ? t : a) =
-          time_case(k, engine, device, samples, batch, budget_s, min_reps, max_reps);
+    const auto picked = auto_engine(k, device, dtype);
+    std::printf("%3lld", static_cast<long long>(k));
+    for (const auto engine : timed) {
+      if (engine == regularizers::Engine::kReverse && k != 1) {  // first derivatives only
+        std::printf(" %14s", "-");
+        continue;
+      }
+      const auto c = time_case(k, engine, device, dtype, samples, batch, budget_s, min_reps, max_reps);
+      std::printf(" %14.2f", c.median_ms);
+      cases.emplace_back(c, picked);
     }
-    std::printf("%3lld %14.2f %14.2f %9.1fx\n", static_cast<long long>(k), t.median_ms, a.median_ms,
-                a.median_ms / t.median_ms);
+    std::printf(" %12s\n", picked.c_str());
     std::fflush(stdout);
-    for (const auto& c : {t, a}) {
-      if (c.reps > 0) cases.push_back(c);
-    }
   }
   if (!csv.empty()) {
     std::ofstream out(csv);
-    out << "order,engine,median_ms,min_ms,reps\n";
-    for (const auto& c : cases) out << c.order << ',' << c.engine << ',' << c.median_ms << ',' << c.min_ms << ',' << c.reps << '\n';
+    out << "order,engine,median_ms,min_ms,reps,dtype,auto_picks\n";
+    for (const auto& [c, picked] : cases) {
+      out << c.order << ',' << c.engine << ',' << c.median_ms << ',' << c.min_ms << ',' << c.reps << ','
+          << dtype_name << ',' << picked << '\n';
+    }
   }
   return 0;
 }

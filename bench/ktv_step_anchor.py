@@ -1,10 +1,10 @@
 """The k-TV training step of bench/ktv_step.cpp written in PyTorch Python (the anchor).
 
-Same step as the C++ nested-autograd engine: MLP 2-100-100-100-100-1 (sigmoid), a data batch
+Same step as the C++ nested-autograd engine (float32 or float64): MLP 2-100-100-100-100-1 (sigmoid), a data batch
 with an MSE loss, the k-TV penalty at M fresh uniform points of [0, 2pi]^2 by
 torch.autograd.grad(create_graph=True) k times (points replicated per coordinate, the j-th
 gradient component kept), backward, Adam.  `--report CSV...` prints the combined table with
-the ratios from the CSVs of both.  Run both through bench/ktv_bench.sh.
+the ratios from the CSVs of all (C++, this, JAX, the GEMM floor).  Run them through bench/ktv_bench.sh.
 """
 import argparse
 import csv
@@ -80,24 +80,50 @@ def time_case(k, args, device):
     return statistics.median(times), min(times), len(times)
 
 
+REGULA = {"taylor": "Taylor", "reverse": "reverse", "autograd": "nested C++"}
+PEERS = {"python_autograd": "PyTorch nested", "jax_jet": "JAX jet", "jax_jvp": "JAX nested jvp",
+         "jax_gradgrad": "JAX grad-of-grad"}
+
+
 def report(paths):
-    """Combined table: median (and best) step time per engine, and the ratios."""
-    med, best = {}, {}
+    """One table per dtype: every engine's median step, Regula's best against the best peer, and the
+    GEMM floor of the step Regula's auto engine runs (engine gemm_floor rows, bench/ktv_gemm_bound.py)."""
+    med, picks = {}, {}
     for path in paths:
         with open(path) as fh:
             for r in csv.DictReader(fh):
-                key = (int(r["order"]), r["engine"])
-                med[key], best[key] = float(r["median_ms"]), float(r["min_ms"])
-    print("| k | Taylor C++ [ms] | autograd C++ [ms] | autograd Python [ms] | autograd C++ / Taylor | Python / Taylor | Python / autograd C++ |")
-    print("|---|---|---|---|---|---|---|")
-    for k in sorted({k for k, _ in med}):
-        t, a, py = (med.get((k, e)) for e in ("taylor", "autograd", "python_autograd"))
-        tb, ab, pb = (best.get((k, e)) for e in ("taylor", "autograd", "python_autograd"))
-        if None in (t, a, py):
-            continue
-        print(f"| {k} | {t:.1f} ({tb:.1f}) | {a:.1f} ({ab:.1f}) | {py:.1f} ({pb:.1f}) "
-              f"| {a / t:.1f}x ({ab / tb:.1f}x) | {py / t:.1f}x ({pb / tb:.1f}x) | {py / a:.2f}x ({pb / ab:.2f}x) |")
-    print("each cell: median step (best step); ratios: of medians (of best steps)")
+                key = (r.get("dtype") or "float32", int(r["order"]), r["engine"])
+                med[key] = float(r["median_ms"])
+                if r.get("auto_picks"):
+                    picks[key[:2]] = r["auto_picks"]
+    cols = list(REGULA) + list(PEERS)
+    names = [REGULA.get(c) or PEERS[c] for c in cols]
+    print("| dtype | k | " + " | ".join(names) + " | Regula best | auto picks | best peer | peer / Regula "
+          "| GEMM floor [ms] | floor / Regula auto |")
+    print("|" + "---|" * (len(cols) + 8))
+    worst = None
+    for dtype in sorted({d for d, _, _ in med}, key=lambda d: d != "float32"):
+        for k in sorted({k for d, k, _ in med if d == dtype}):
+            cell = lambda e: f"{med[(dtype, k, e)]:.1f}" if (dtype, k, e) in med else "-"  # noqa: E731
+            ours = {e: med[(dtype, k, e)] for e in REGULA if (dtype, k, e) in med}
+            peers = {e: med[(dtype, k, e)] for e in PEERS if (dtype, k, e) in med}
+            if not ours or not peers:
+                continue
+            e_ours, e_peer = min(ours, key=ours.get), min(peers, key=peers.get)
+            ratio = peers[e_peer] / ours[e_ours]
+            worst = ratio if worst is None else min(worst, ratio)
+            picked = picks.get((dtype, k), "?")
+            floor = med.get((dtype, k, "gemm_floor"))
+            auto_ms = ours.get(picked)
+            frac = f"{floor / auto_ms:.0%}" if floor and auto_ms else "-"
+            floor_cell = f"{floor:.1f}" if floor else "-"
+            print(f"| {dtype} | {k} | " + " | ".join(cell(e) for e in cols) +
+                  f" | {ours[e_ours]:.1f} ({REGULA[e_ours]}) | {picked} | {peers[e_peer]:.1f} ({PEERS[e_peer]}) "
+                  f"| {ratio:.2f}x | {floor_cell} | {frac} |")
+    print("cells: median step [ms]; peer / Regula = best peer's median / Regula's best median (>= 1: Regula "
+          "is faster); GEMM floor = the matrix products of the auto engine's step alone")
+    if worst is not None:
+        print(f"worst peer / Regula ratio: {worst:.2f}x")
 
 
 def main():
@@ -110,6 +136,7 @@ def main():
     p.add_argument("--min-reps", type=int, default=3)
     p.add_argument("--max-reps", type=int, default=50)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     p.add_argument("--csv", help="write the timings here")
     p.add_argument("--report", nargs="+", help="print the table of these CSVs (ktv_step and anchor) and exit")
     args = p.parse_args()
@@ -119,11 +146,13 @@ def main():
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    print(f"Python anchor: torch {torch.__version__}, {device}, {torch.get_num_threads()} threads")
+    torch.set_default_dtype(getattr(torch, args.dtype))
+    print(f"Python anchor: torch {torch.__version__}, {device}, {args.dtype}, {torch.get_num_threads()} threads")
     rows = []
     for k in [int(v) for v in args.orders.split(",")]:
         med, best, reps = time_case(k, args, device)
-        rows.append({"order": k, "engine": "python_autograd", "median_ms": med, "min_ms": best, "reps": reps})
+        rows.append({"order": k, "engine": "python_autograd", "median_ms": med, "min_ms": best, "reps": reps,
+                     "dtype": args.dtype})
         print(f"  k={k}: {med:.2f} ms")
     if args.csv:
         with open(args.csv, "w", newline="") as fh:

@@ -9,6 +9,7 @@ std::string engine_name(Engine engine) {
   switch (engine) {
     case Engine::kAuto: return "auto";
     case Engine::kTaylor: return "taylor";
+    case Engine::kReverse: return "reverse";
     case Engine::kAutograd: return "autograd";
   }
   return "?";
@@ -17,8 +18,9 @@ std::string engine_name(Engine engine) {
 Engine parse_engine(const std::string& name, const std::string& key) {
   if (name == "auto") return Engine::kAuto;
   if (name == "taylor") return Engine::kTaylor;
+  if (name == "reverse") return Engine::kReverse;
   if (name == "autograd") return Engine::kAutograd;
-  throw ConfigError(fmt::format("invalid '{}' = {}: must be one of auto, taylor, autograd", key, name));
+  throw ConfigError(fmt::format("invalid '{}' = {}: must be one of auto, taylor, reverse, autograd", key, name));
 }
 
 torch::Tensor pure_partials_autograd(const models::Model& model, const torch::Tensor& points,
@@ -55,17 +57,31 @@ torch::Tensor pure_partials_autograd(const models::Model& model, const torch::Te
   return torch::stack(per_output, 1).view({S, M, p}).permute({1, 0, 2});
 }
 
+Engine fastest_engine(const TaylorPlan& plan, int64_t order) {
+  if (!plan.supported()) return Engine::kAutograd;
+  return order == 1 ? Engine::kReverse : Engine::kTaylor;
+}
+
 torch::Tensor pure_partials(const models::Model& model, const torch::Tensor& points,
                             const torch::Tensor& coords, int64_t order, Engine engine) {
-  if (engine != Engine::kAutograd) {
-    const auto plan = taylor_plan(model);
-    if (plan.supported()) return pure_partials_taylor(plan, points, coords, order);
-    if (engine == Engine::kTaylor) {
-      throw ConfigError(fmt::format("k-TV 'engine' = taylor cannot handle model '{}': {}; use engine "
-                                    "auto or autograd", model.name, plan.unsupported));
+  if (engine == Engine::kAutograd) return pure_partials_autograd(model, points, coords, order);
+  const auto plan = taylor_plan(model);
+  if (!plan.supported()) {
+    if (engine != Engine::kAuto) {
+      throw ConfigError(fmt::format("k-TV 'engine' = {} cannot handle model '{}': {}; use engine "
+                                    "auto or autograd", engine_name(engine), model.name, plan.unsupported));
     }
+    return pure_partials_autograd(model, points, coords, order);
   }
-  return pure_partials_autograd(model, points, coords, order);
+  if (engine == Engine::kAuto) engine = fastest_engine(plan, order);
+  if (engine == Engine::kReverse) {
+    if (order != 1) {
+      throw ConfigError(fmt::format("k-TV 'engine' = reverse computes first derivatives only, but 'order' = {}; "
+                                    "use engine auto, taylor or autograd", order));
+    }
+    return pure_partials_reverse(plan, points, coords, order);
+  }
+  return pure_partials_taylor(plan, points, coords, order);
 }
 
 }  // namespace regula::regularizers

@@ -16,6 +16,11 @@
 ///    O(k^2) recurrence node per activation (see taylor_series.h); then
 ///    \partial^k f / \partial x_j^k = k! y_k.  Parameter gradients come from one ordinary backward.
 ///    Cost grows about quadratically in k.
+///  * **reverse** (k = 1 only, the same models as taylor): one hand-written input-gradient
+///    backward gives df/dz for all d coordinates at once (the requested ones are kept), inside a
+///    single autograd node whose backward is the second reverse sweep ("double backprop") for the
+///    parameter gradients (see reverse_engine.cpp): 6 products of M rows per hidden Linear against
+///    9 for Taylor mode with S = 2.  First-order backward only (no create_graph through it).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,9 +38,9 @@ class LinearImpl;
 namespace regula::regularizers {
 
 /// Which derivative engine computes the input derivatives.
-enum class Engine { kAuto, kTaylor, kAutograd };
+enum class Engine { kAuto, kTaylor, kReverse, kAutograd };
 
-/// "auto" | "taylor" | "autograd".
+/// "auto" | "taylor" | "reverse" | "autograd".
 std::string engine_name(Engine engine);
 /// Parses an engine name; ConfigError naming `key` otherwise.
 Engine parse_engine(const std::string& name, const std::string& key = "engine");
@@ -65,11 +70,20 @@ torch::Tensor pure_partials_taylor(const TaylorPlan& plan, const torch::Tensor& 
 /// The plan's plain forward [M, p] (order 0), used to check that it matches model.forward.
 torch::Tensor taylor_forward(const TaylorPlan& plan, const torch::Tensor& points);
 
+/// Reverse-mode first partials D [M, S, p] (order must be 1; see the file comment).
+torch::Tensor pure_partials_reverse(const TaylorPlan& plan, const torch::Tensor& points,
+                                    const torch::Tensor& coords, int64_t order = 1);
+
+/// The fastest exact engine for a model with this plan at this order: reverse at k = 1 and Taylor
+/// mode at k >= 2 when the plan is supported, nested autograd otherwise.
+Engine fastest_engine(const TaylorPlan& plan, int64_t order);
+
 /// Nested-autograd pure partials D [M, S, p] (see the file comment).
 torch::Tensor pure_partials_autograd(const models::Model& model, const torch::Tensor& points,
                                      const torch::Tensor& coords, int64_t order);
 
-/// Pure partials with the given engine; kAuto takes Taylor mode when the model supports it.
+/// Pure partials with the given engine; kAuto takes fastest_engine().  ConfigError when taylor or
+/// reverse cannot handle the model, or reverse is asked for an order other than 1.
 torch::Tensor pure_partials(const models::Model& model, const torch::Tensor& points,
                             const torch::Tensor& coords, int64_t order, Engine engine);
 

@@ -30,6 +30,17 @@ void validate_box(const Box& box) {
   }
 }
 
+// How the log names an engine.
+const char* engine_description(Engine engine) {
+  switch (engine) {
+    case Engine::kTaylor: return "Taylor-mode";
+    case Engine::kReverse: return "reverse-mode";
+    case Engine::kAutograd: return "nested-autograd";
+    case Engine::kAuto: break;
+  }
+  return "auto";
+}
+
 // The input dimension a model declares, or 0 when it does not say.
 int64_t declared_input_dim(const models::Model& model) {
   const auto plan = taylor_plan(model);
@@ -46,6 +57,10 @@ void validate(const KTVOptions& o) {
   if (!(o.padding() >= 0.0) || !std::isfinite(o.padding())) bad("padding", fmt::format("{}", o.padding()), "must be a number >= 0");
   if (o.coordinates() < 0) bad("coordinates", std::to_string(o.coordinates()), "must be 0 (all) or a count >= 1");
   if (!o.uses_data_domain()) validate_box(Box{o.low(), o.high()});
+  if (o.engine() == Engine::kReverse && o.order() != 1) {
+    bad("engine", "reverse", fmt::format("computes first derivatives only, but order = {}; use auto, taylor or autograd",
+                                         o.order()));
+  }
 }
 
 KTVOptions ktv_options(core::Section& s) {
@@ -90,8 +105,10 @@ KTVOptions ktv_options(core::Section& s) {
   o.coordinates(s.get<int64_t>("coordinates", 0));
   s.check(o.coordinates() >= 0, "coordinates", "must be 0 (all) or a count >= 1");
   const auto engine = s.get<std::string>("engine", "auto");
-  s.check_choice("engine", engine, {"auto", "taylor", "autograd"});
+  s.check_choice("engine", engine, {"auto", "taylor", "reverse", "autograd"});
   o.engine(parse_engine(engine));
+  s.check(o.engine() != Engine::kReverse || o.order() == 1, "engine",
+          "reverse computes first derivatives only (order 1); use auto, taylor or autograd");
   return o;
 }
 
@@ -138,35 +155,43 @@ void KTV::resolve_box(const models::Model& model, int64_t input_dim) {
 void KTV::resolve_engine(const models::Model& model) {
   const auto plan = taylor_plan(model);
   const auto requested = options_.engine();
+  const std::string requested_name = engine_name(requested);
   if (requested == Engine::kAutograd) {
     engine_ = Engine::kAutograd;
     engine_reason_ = "requested (engine: autograd)";
   } else if (!plan.supported()) {
-    if (requested == Engine::kTaylor) {
-      throw ConfigError(fmt::format("k-TV 'engine' = taylor cannot handle model '{}': {}; use engine auto "
-                                    "or autograd", model.name, plan.unsupported));
+    if (requested != Engine::kAuto) {
+      throw ConfigError(fmt::format("k-TV 'engine' = {} cannot handle model '{}': {}; use engine auto "
+                                    "or autograd", requested_name, model.name, plan.unsupported));
     }
     engine_ = Engine::kAutograd;
     engine_reason_ = "model '" + model.name + "' is not Taylor-mode capable: " + plan.unsupported;
   } else {
-    // The Taylor engine walks the module's layers: check they compute what model.forward does.
+    // Taylor and reverse mode walk the module's layers: check they compute what model.forward does.
     const auto popts = models::parameter_options(model);
     torch::NoGradGuard no_grad;
     const auto z = torch::rand({4, plan.input_dim}, popts);
     const auto a = model.forward(z), b = taylor_forward(plan, z);
     if (a.sizes() != b.sizes() || !torch::allclose(a, b, 1e-4, 1e-5)) {
-      if (requested == Engine::kTaylor) {
-        throw ConfigError(fmt::format("k-TV 'engine' = taylor: model '{}' computes something other than its "
-                                      "layer sequence; use engine auto or autograd", model.name));
+      if (requested != Engine::kAuto) {
+        throw ConfigError(fmt::format("k-TV 'engine' = {}: model '{}' computes something other than its "
+                                      "layer sequence; use engine auto or autograd", requested_name, model.name));
       }
       engine_ = Engine::kAutograd;
       engine_reason_ = "model '" + model.name + "' forward differs from its layer sequence";
     } else {
-      engine_ = Engine::kTaylor;
-      engine_reason_ = "model '" + model.name + "' is a sequence of Linear and supported activations";
+      const std::string layers = "model '" + model.name + "' is a sequence of Linear and supported activations";
+      engine_ = requested == Engine::kAuto ? fastest_engine(plan, options_.order()) : requested;
+      if (requested != Engine::kAuto) {
+        engine_reason_ = "requested (engine: " + requested_name + "); " + layers;
+      } else if (engine_ == Engine::kReverse) {
+        engine_reason_ = layers + "; order 1: one reverse-mode input gradient gives every coordinate";
+      } else {
+        engine_reason_ = layers + fmt::format("; order {}: Taylor mode", options_.order());
+      }
     }
   }
-  core::log_info("k-TV: {} engine ({})", engine_ == Engine::kTaylor ? "Taylor-mode" : "nested-autograd", engine_reason_);
+  core::log_info("k-TV: {} engine ({})", engine_description(engine_), engine_reason_);
   if (models::parameter_options(model).device().is_cuda() && at::globalContext().allowTF32CuBLAS()) {
     core::log_warn("k-TV: TF32 matmuls are enabled; derivatives of order {} lose precision with them "
                    "(torch::globalContext().setAllowTF32CuBLAS(false))", options_.order());

@@ -50,7 +50,8 @@ struct KTVOptions {
   REGULA_ARG(double, padding) = 0.0;
   /// |S|: coordinates drawn per step (0 = all d, no subsampling).
   REGULA_ARG(int64_t, coordinates) = 0;
-  /// Derivative engine: auto (Taylor mode when the model supports it), taylor, autograd.
+  /// Derivative engine: auto (the fastest exact one: reverse at order 1 and Taylor mode at
+  /// order >= 2 when the model supports them, else autograd), taylor, reverse (order 1), autograd.
   REGULA_ARG(Engine, engine) = Engine::kAuto;
 
  public:
@@ -73,7 +74,7 @@ struct KTVOptions {
 };
 
 /// Throws a ConfigError naming the first invalid option (order, power, weight, samples, domain,
-/// padding, coordinates).
+/// padding, coordinates, engine: reverse needs order 1).
 void validate(const KTVOptions& options);
 
 /// Reads k-TV options from a config section (keys: order, power, weight, samples, domain ("data",
@@ -101,7 +102,7 @@ class KTV : public Regularizer {
   const KTVOptions& options() const { return options_; }
   /// The domain in use (after setup, or from explicit options).
   const Box& box() const { return box_; }
-  /// The engine in use (taylor or autograd once resolved; auto before).
+  /// The engine in use (taylor, reverse or autograd once resolved; auto before).
   Engine engine() const { return engine_; }
   /// Why that engine was chosen (for logs and tests).
   const std::string& engine_reason() const { return engine_reason_; }

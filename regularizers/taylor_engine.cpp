@@ -9,6 +9,7 @@
 #include "models/activations.h"
 #include "models/mlp.h"
 #include "regularizers/derivatives.h"
+#include "regularizers/fast_matmul.h"
 
 namespace regula::regularizers {
 
@@ -44,17 +45,32 @@ double factorial(int64_t k) {
   return f;
 }
 
-// x_0 += b, in place on a fresh matmul product (matmul's backward does not need its output), as
-// a node of its own: the stack's gradient passes through and b's is summed from slab 0.  (An
-// in-place add on the view X[0] would make autograd copy the whole stack's gradient.)
-struct AddBiasToSlabZero : public torch::autograd::Function<AddBiasToSlabZero> {
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor X, const torch::Tensor& bias) {
-    X.select(0, 0).add_(bias);
-    ctx->mark_dirty({X});
-    return X;
+// One Linear on a coefficient stack X [R, M, in] -> [R, M, out] as one product of all R M rows,
+// with the bias on x_0 (slab 0) only, forward and backward by detail::matmul (oneDNN for the
+// row-major products in float32 on the CPU; the weight gradient gY^T X stays with MKL).  X is
+// passed flat [R M, in]; the output is flat too, so that the stack's view stays outside the node.
+struct StackLinear : public torch::autograd::Function<StackLinear> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& X, const torch::Tensor& W,
+                               const torch::Tensor& bias, int64_t slab_rows) {
+    ctx->save_for_backward({X, W});
+    ctx->saved_data["slab_rows"] = slab_rows;
+    ctx->saved_data["bias"] = bias.defined();
+    auto Y = detail::matmul(X, W.t());
+    if (bias.defined()) Y.narrow(0, 0, slab_rows).add_(bias);
+    return Y;
   }
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext*, torch::autograd::variable_list g) {
-    return {g[0], g[0].select(0, 0).reshape({-1, g[0].size(-1)}).sum(0)};
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &X = saved[0], &W = saved[1];
+    const auto gY = grads[0].contiguous();
+    torch::Tensor gX, gW, gb;
+    if (ctx->needs_input_grad(0)) gX = detail::matmul(gY, W);
+    if (ctx->needs_input_grad(1)) gW = detail::matmul(gY.t(), X);
+    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) {
+      gb = gY.narrow(0, 0, ctx->saved_data["slab_rows"].toInt()).sum(0);
+    }
+    return {gX, gW, gb, torch::Tensor()};
   }
 };
 
@@ -62,9 +78,10 @@ struct AddBiasToSlabZero : public torch::autograd::Function<AddBiasToSlabZero> {
 torch::Tensor propagate(const TaylorPlan& plan, torch::Tensor X, int64_t directions) {
   for (const auto& layer : plan.layers) {
     if (layer.linear) {
-      // One matmul for every coefficient, point and direction; the bias shifts x_0 only.
-      X = torch::matmul(X, layer.linear->weight.t());
-      if (layer.linear->bias.defined()) X = AddBiasToSlabZero::apply(X, layer.linear->bias);
+      // One product for every coefficient, point and direction; the bias shifts x_0 only.
+      const auto& W = layer.linear->weight;
+      const int64_t R = X.size(0), M = X.size(1);
+      X = StackLinear::apply(X.reshape({R * M, X.size(2)}), W, layer.linear->bias, M).view({R, M, W.size(0)});
     } else {
       X = taylor::taylor_activation(X, layer.activation, layer.params, directions);
     }

@@ -138,4 +138,41 @@ void fused_backward_kernel(const F* gyp, const F* hp, F* gxp, int K, int64_t S, 
   });
 }
 
+/// sigma(x_0), sigma'(x_0), sigma''(x_0) of rows [rows, width] with x_0 = u + bias (bias [width]
+/// or null), for the reverse engine: the first Taylor coefficients of y = g(x(t)) along
+/// x(t) = x_0 + t, i.e. y_0 = g, h_0 = g', h_1 = g'' (the same recurrences, at order 1).
+template <class T, Activation A, class F>
+void fused_derivatives_range(const F* up, const F* bp, F* ap, F* s1p, F* s2p, int64_t width,
+                             const ActivationParams& p, int64_t row_begin, int64_t row_end) {
+  using IO = LaneTraits<T>;
+  using O = SeriesOps<T>;
+  using Series = Small<T, 2>;
+  using R = Recurrences<T, Series, Order<1>>;
+  Series x, y, h;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const int64_t row = r * width;
+    for (int64_t c = 0; c < width; c += IO::width) {
+      const int64_t n = std::min<int64_t>(IO::width, width - c);
+      x[0] = IO::load(up + row + c, n);
+      if (bp != nullptr) x[0] = x[0] + IO::load(bp + c, n);
+      x[1] = O::zero(x[0]) + 1.0;
+      const auto g = R::primal(ActivationConstant<A>(), p, x[0]);
+      R(x, Order<1>()).run(ActivationConstant<A>(), p, g, y, h);
+      IO::store(y[0], ap + row + c, n);
+      IO::store(h[0], s1p + row + c, n);
+      IO::store(h[1], s2p + row + c, n);
+    }
+  }
+}
+
+template <class T, class F>
+void fused_derivatives_kernel(const F* up, const F* bp, F* ap, F* s1p, F* s2p, int64_t rows, int64_t width,
+                              Activation act, const ActivationParams& p) {
+  with_activation(act, [&](auto a) {
+    at::parallel_for(0, rows, std::max<int64_t>(1, 2048 / width), [&](int64_t begin, int64_t end) {
+      fused_derivatives_range<T, decltype(a)::value>(up, bp, ap, s1p, s2p, width, p, begin, end);
+    });
+  });
+}
+
 }  // namespace regula::regularizers::taylor::detail

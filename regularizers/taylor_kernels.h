@@ -9,6 +9,9 @@ namespace regula::regularizers::taylor::detail {
 
 void fused_forward_avx2(const torch::Tensor& X, int K, int64_t S, Activation act, const ActivationParams& p,
                         torch::Tensor& Y, torch::Tensor& H);
+/// sigma, sigma', sigma'' of U [rows, width] + bias (undefined = none) into A, S1, S2 (same shape).
+void fused_derivatives_avx2(const torch::Tensor& U, const torch::Tensor& bias, Activation act,
+                            const ActivationParams& p, torch::Tensor& A, torch::Tensor& S1, torch::Tensor& S2);
 void fused_backward_avx2(const torch::Tensor& gY, const torch::Tensor& H, int K, int64_t S, torch::Tensor& gX);
 
 }  // namespace regula::regularizers::taylor::detail

@@ -70,4 +70,18 @@ void fused_backward_avx2(const torch::Tensor& gY, const torch::Tensor& H, int K,
   }
 }
 
+void fused_derivatives_avx2(const torch::Tensor& U, const torch::Tensor& bias, Activation act,
+                            const ActivationParams& p, torch::Tensor& A, torch::Tensor& S1, torch::Tensor& S2) {
+  const int64_t width = U.size(-1), rows = U.numel() / width;
+  if (U.scalar_type() == torch::kFloat32) {
+    fused_derivatives_kernel<Lane<float>>(U.data_ptr<float>(), bias.defined() ? bias.data_ptr<float>() : nullptr,
+                                          A.data_ptr<float>(), S1.data_ptr<float>(), S2.data_ptr<float>(), rows,
+                                          width, act, p);
+  } else {
+    fused_derivatives_kernel<Lane<double>>(U.data_ptr<double>(), bias.defined() ? bias.data_ptr<double>() : nullptr,
+                                           A.data_ptr<double>(), S1.data_ptr<double>(), S2.data_ptr<double>(), rows,
+                                           width, act, p);
+  }
+}
+
 }  // namespace regula::regularizers::taylor::detail

@@ -144,6 +144,34 @@ std::pair<torch::Tensor, torch::Tensor> series_stacks(const torch::Tensor& X, Ac
   return {stack_back(y), stack_back(h)};
 }
 
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> activation_derivatives(const torch::Tensor& U,
+                                                                               const torch::Tensor& bias,
+                                                                               Activation act,
+                                                                               const ActivationParams& params) {
+  torch::NoGradGuard no_grad;
+  if (g_fused_cpu && U.device().is_cpu() && U.dim() >= 1 &&
+      (U.scalar_type() == torch::kFloat32 || U.scalar_type() == torch::kFloat64)) {
+    const auto Uc = U.contiguous();
+    const auto bc = bias.defined() ? bias.contiguous() : bias;
+    auto A = torch::empty_like(Uc), S1 = torch::empty_like(Uc), S2 = torch::empty_like(Uc);
+    const int64_t width = Uc.size(-1), rows = width == 0 ? 0 : Uc.numel() / width;
+    if (detail::cpu_has_avx2()) {
+      detail::fused_derivatives_avx2(Uc, bc, act, params, A, S1, S2);
+    } else {
+      AT_DISPATCH_FLOATING_TYPES(Uc.scalar_type(), "activation_derivatives", [&] {
+        detail::fused_derivatives_kernel<scalar_t>(Uc.data_ptr<scalar_t>(),
+                                                   bc.defined() ? bc.data_ptr<scalar_t>() : nullptr,
+                                                   A.data_ptr<scalar_t>(), S1.data_ptr<scalar_t>(),
+                                                   S2.data_ptr<scalar_t>(), rows, width, act, params);
+      });
+    }
+    return {A, S1, S2};
+  }
+  const auto x0 = bias.defined() ? U + bias : U;
+  auto [y, h] = apply(act, {x0, torch::ones_like(x0)}, params);
+  return {y[0], h[0], h[1]};
+}
+
 torch::Tensor taylor_activation(const torch::Tensor& X, Activation act, const ActivationParams& params,
                                 int64_t directions) {
   return TaylorActivationFunction::apply(X, static_cast<int64_t>(act), params.beta, params.threshold, directions);

@@ -14,6 +14,7 @@
 /// same recurrences as tensor expressions on other devices, and a backward that uses the
 /// Jacobian \partial y_k / \partial x_i = h_{k-i} instead of differentiating the recurrences.
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -51,6 +52,16 @@ torch::Tensor taylor_activation(const torch::Tensor& X, Activation act, const Ac
 std::pair<torch::Tensor, torch::Tensor> series_stacks(const torch::Tensor& X, Activation act,
                                                       const ActivationParams& params, bool fused,
                                                       int64_t directions = 1);
+
+/// Zeroth to second derivative of an activation at x = U + bias (bias [width] added to every row,
+/// undefined = none): (g(x), g'(x), g''(x)), each shaped like U, without autograd.  These are the
+/// first Taylor coefficients along x(t) = x + t (y_0, h_0, h_1 of the same recurrences); the
+/// reverse-mode engine needs them.  The fused per-element kernel on CPU tensors, else tensor
+/// expressions.
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> activation_derivatives(const torch::Tensor& U,
+                                                                               const torch::Tensor& bias,
+                                                                               Activation act,
+                                                                               const ActivationParams& params = {});
 
 /// Whether CPU tensors use the fused per-element kernels (default true; tests switch them off to
 /// exercise the tensor-expression path that other devices take).

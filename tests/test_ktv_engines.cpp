@@ -1,12 +1,17 @@
-// The two derivative engines: agreement, closed forms, parameter gradients (float64).
+// The derivative engines (Taylor, reverse, nested autograd): agreement, closed forms, parameter
+// gradients (float64).
 #include <cmath>
+
+#include <torch/autograd.h>
 
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/container/sequential.h>
 
+#include "core/errors.h"
 #include "models/activations.h"
 #include "models/mlp.h"
 #include "regularizers/derivatives.h"
+#include "regularizers/fast_matmul.h"
 #include "regularizers/ktv.h"
 #include "tests/test_util.h"
 
@@ -175,6 +180,156 @@ TEST_F(KTVEngineTest, TensorPathEnginesAgreeToo) {
     }
   }
   taylor::set_fused_cpu_kernels(true);
+}
+
+// Sequentials the MLP does not produce: a Linear without bias, two activations and two Linears in
+// a row, an activation last.
+torch::nn::Sequential odd_sequential() {
+  torch::nn::Sequential seq(torch::nn::Linear(torch::nn::LinearOptions(3, 6).bias(false)), torch::nn::Tanh(),
+                            torch::nn::Sigmoid(), torch::nn::Linear(6, 4), torch::nn::Linear(4, 2),
+                            torch::nn::Softplus(torch::nn::SoftplusOptions().beta(2.0).threshold(1.0)));
+  seq->to(torch::kFloat64);
+  torch::NoGradGuard no_grad;
+  for (auto& p : seq->parameters()) p.normal_(0.0, 0.8);
+  return seq;
+}
+
+TEST_F(KTVEngineTest, ReverseEqualsNestedAutogradForEveryActivationWidthAndOutputCount) {
+  const std::vector<std::vector<int64_t>> shapes = {{3, 9, 7, 2}, {3, 5, 1}, {3, 8, 8, 8, 1}, {3, 4, 6, 5, 3, 2}};
+  const std::vector<torch::Tensor> coordinate_sets = {torch::tensor({0, 1, 2}, torch::kInt64),
+                                                      torch::tensor({2, 0}, torch::kInt64),
+                                                      torch::tensor({1}, torch::kInt64)};
+  for (bool fused : {true, false}) {  // the fused CPU kernel and the tensor path other devices take
+    taylor::set_fused_cpu_kernels(fused);
+    for (const auto& act : models::activation_names()) {
+      for (const auto& widths : shapes) {
+        auto model = random_mlp(widths, act);
+        const auto plan = taylor_plan(model);
+        ASSERT_TRUE(plan.supported()) << act << ": " << plan.unsupported;
+        const auto z = torch::randn({7, 3}, torch::kFloat64);
+        for (const auto& coords : coordinate_sets) {
+          const auto r = pure_partials_reverse(plan, z, coords);
+          const auto a = pure_partials_autograd(model, z, coords, 1);
+          ASSERT_EQ(r.sizes(), (std::vector<int64_t>{7, coords.size(0), widths.back()}));
+          EXPECT_LE(max_rel_diff(r, a), 1e-10) << act << " widths " << widths.size() << " fused " << fused;
+          EXPECT_GT(a.abs().max().item<double>(), 1e-6) << act;
+        }
+      }
+    }
+  }
+  taylor::set_fused_cpu_kernels(true);
+  auto seq = odd_sequential();
+  auto model = models::as_model(seq, "odd");
+  const auto z = torch::randn({5, 3}, torch::kFloat64);
+  const auto coords = torch::tensor({1, 2}, torch::kInt64);
+  EXPECT_LE(max_rel_diff(pure_partials_reverse(taylor_plan(model), z, coords),
+                         pure_partials_autograd(model, z, coords, 1)), 1e-10);
+  EXPECT_THROW(pure_partials_reverse(taylor_plan(model), z, coords, 2), c10::Error);
+}
+
+std::vector<torch::Tensor> penalty_gradients(const models::Model& model, const torch::Tensor& z, const Box& box,
+                                             const KTVOptions& opts, const torch::Tensor& coords) {
+  auto params = model.module->parameters();
+  const auto value = ktv_penalty(model, z, box, opts, coords);
+  auto grads = torch::autograd::grad({value}, params, {}, false, false, /*allow_unused=*/true);
+  for (std::size_t i = 0; i < grads.size(); ++i) {
+    if (!grads[i].defined()) grads[i] = torch::zeros_like(params[i]);  // e.g. the output bias
+  }
+  return grads;
+}
+
+TEST_F(KTVEngineTest, ReversePenaltyParameterGradientsEqualNestedAutograd) {
+  const Box box{{-1.0, 0.0, 0.0}, {1.0, 2.0, 1.0}};
+  for (const auto& act : models::activation_names()) {
+    for (const auto& widths : std::vector<std::vector<int64_t>>{{3, 8, 6, 1}, {3, 7, 7, 7, 2}}) {
+      auto model = random_mlp(widths, act);
+      const auto z = torch::randn({9, 3}, torch::kFloat64);
+      for (const auto& coords : {torch::tensor({0, 1, 2}, torch::kInt64), torch::tensor({2, 1}, torch::kInt64)}) {
+        for (double q : {1.0, 2.0}) {
+          const auto opts = KTVOptions(1).power(q).weight(0.3);
+          const auto r = penalty_gradients(model, z, box, KTVOptions(opts).engine(Engine::kReverse), coords);
+          const auto a = penalty_gradients(model, z, box, KTVOptions(opts).engine(Engine::kAutograd), coords);
+          ASSERT_EQ(r.size(), a.size());
+          for (std::size_t i = 0; i < r.size(); ++i) {
+            EXPECT_LE(max_rel_diff(r[i], a[i]), 1e-10) << act << " q=" << q << " parameter " << i;
+          }
+        }
+      }
+    }
+  }
+  auto seq = odd_sequential();
+  auto model = models::as_model(seq, "odd");
+  const auto z = torch::randn({6, 3}, torch::kFloat64);
+  const auto coords = torch::tensor({0, 2}, torch::kInt64);
+  const auto r = penalty_gradients(model, z, box, KTVOptions(1).engine(Engine::kReverse), coords);
+  const auto a = penalty_gradients(model, z, box, KTVOptions(1).engine(Engine::kAutograd), coords);
+  for (std::size_t i = 0; i < r.size(); ++i) EXPECT_LE(max_rel_diff(r[i], a[i]), 1e-10) << "odd, parameter " << i;
+}
+
+TEST_F(KTVEngineTest, ReverseDifferentiatesThePointsAndRefusesDoubleBackward) {
+  auto model = random_mlp({2, 6, 5, 1}, "tanh");
+  const auto coords = torch::tensor({0, 1}, torch::kInt64);
+  auto z = torch::randn({5, 2}, torch::kFloat64).requires_grad_(true);
+  const auto D = pure_partials_reverse(taylor_plan(model), z, coords);
+  const auto gz = torch::autograd::grad({D.square().sum()}, {z})[0];
+  // Reference: double backprop through model.forward.
+  auto x = z.detach().clone().requires_grad_(true);
+  const auto G = torch::autograd::grad({model.forward(x).sum()}, {x}, {}, true, true)[0];
+  const auto want = torch::autograd::grad({G.square().sum()}, {x})[0];
+  EXPECT_LE(max_rel_diff(gz, want), 1e-10);
+  const auto value = pure_partials_reverse(taylor_plan(model), z.detach(), coords).square().sum();
+  EXPECT_THROW(torch::autograd::grad({value}, model.module->parameters(), {}, true, /*create_graph=*/true), c10::Error);
+}
+
+TEST_F(KTVEngineTest, AutoPicksReverseAtOrderOneAndTaylorAbove) {
+  auto model = random_mlp({2, 6, 5, 1}, "sigmoid");
+  for (int64_t k : {1, 2, 3}) {
+    KTV ktv(KTVOptions(k).domain(0.0, 1.0));
+    ktv.setup(model, {});
+    EXPECT_EQ(ktv.engine(), k == 1 ? Engine::kReverse : Engine::kTaylor) << k;
+    EXPECT_NE(ktv.engine_reason().find(k == 1 ? "reverse" : "Taylor"), std::string::npos) << ktv.engine_reason();
+    EXPECT_EQ(fastest_engine(taylor_plan(model), k), ktv.engine());
+  }
+  KTV named(KTVOptions(1).domain(0.0, 1.0).engine(Engine::kReverse));
+  named.setup(model, {});
+  EXPECT_EQ(named.engine(), Engine::kReverse);
+  EXPECT_EQ(parse_engine("reverse"), Engine::kReverse);
+  EXPECT_EQ(engine_name(Engine::kReverse), "reverse");
+  EXPECT_THROW(KTV(KTVOptions(2).engine(Engine::kReverse)), ConfigError);
+  const auto z = torch::rand({8, 2}, torch::kFloat64);
+  const auto coords = torch::tensor({0, 1}, torch::kInt64);
+  EXPECT_LE(max_rel_diff(pure_partials(model, z, coords, 1, Engine::kAuto), pure_partials_reverse(taylor_plan(model), z, coords)), 0.0);
+  EXPECT_THROW(pure_partials(model, z, coords, 2, Engine::kReverse), ConfigError);
+}
+
+TEST_F(KTVEngineTest, ReverseAndTaylorInFloat32MatchAutogradWithAndWithoutOneDNN) {
+  const auto X = torch::randn({37, 11}), Y = torch::randn({11, 5});
+  for (const auto& [a, b] : std::vector<std::pair<torch::Tensor, torch::Tensor>>{
+           {X, Y}, {X.t().contiguous().t(), Y}, {X, Y.t().contiguous().t()}}) {
+    EXPECT_TRUE(torch::allclose(detail::matmul(a, b), torch::mm(a, b), 1e-5, 1e-5));
+  }
+  auto model = random_mlp({2, 32, 32, 2}, "sigmoid");
+  model.module->to(torch::kFloat32);
+  const auto z = torch::randn({64, 2});
+  const auto coords = torch::tensor({0, 1}, torch::kInt64);
+  const Box box{{0, 0}, {1, 1}};
+  const auto opts = KTVOptions(1).weight(1.0);
+  const auto a = penalty_gradients(model, z, box, KTVOptions(opts).engine(Engine::kAutograd), coords);
+  for (bool onednn : {true, false}) {
+    detail::set_onednn_matmul(onednn);
+    EXPECT_LE(max_rel_diff(pure_partials_reverse(taylor_plan(model), z, coords),
+                           pure_partials_autograd(model, z, coords, 1)), 1e-5) << onednn;
+    for (int64_t k : {1, 3}) {  // Taylor mode's Linears take the same products
+      EXPECT_LE(max_rel_diff(pure_partials_taylor(taylor_plan(model), z, coords, k),
+                             pure_partials_autograd(model, z, coords, k)), 1e-4) << onednn << " k=" << k;
+      const auto t = penalty_gradients(model, z, box, KTVOptions(k).weight(1.0).engine(Engine::kTaylor), coords);
+      const auto n = penalty_gradients(model, z, box, KTVOptions(k).weight(1.0).engine(Engine::kAutograd), coords);
+      for (std::size_t i = 0; i < t.size(); ++i) EXPECT_LE(max_rel_diff(t[i], n[i]), 1e-3) << onednn << " k=" << k;
+    }
+    const auto r = penalty_gradients(model, z, box, KTVOptions(opts).engine(Engine::kReverse), coords);
+    for (std::size_t i = 0; i < r.size(); ++i) EXPECT_LE(max_rel_diff(r[i], a[i]), 1e-4) << onednn << " " << i;
+  }
+  detail::set_onednn_matmul(true);
 }
 
 }  // namespace

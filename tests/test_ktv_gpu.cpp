@@ -31,6 +31,8 @@ TEST_F(KTVCudaTest, EnginesOnCudaEqualCpu) {
       EXPECT_TRUE(torch::allclose(t, want[k - 1], 1e-10, 1e-12)) << act << " k=" << k;
       EXPECT_TRUE(torch::allclose(a, want[k - 1], 1e-10, 1e-12)) << act << " k=" << k;
     }
+    // The reverse engine takes the tensor path on CUDA.
+    EXPECT_TRUE(torch::allclose(pure_partials_reverse(taylor_plan(gpu), zg, cg).cpu(), want[0], 1e-10, 1e-12)) << act;
     auto p = ktv_penalty(gpu, zg, Box{{0, 0}, {1, 1}}, KTVOptions(3).weight(1.0));
     EXPECT_TRUE(p.is_cuda());
     EXPECT_NEAR(p.item<double>(), cpu_penalty, 1e-10 * std::abs(cpu_penalty));

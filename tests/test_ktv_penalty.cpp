@@ -179,6 +179,7 @@ TEST_F(KTVPenaltyTest, BadOptionsAreConfigErrorsNamingTheKey) {
   expect_config_error("reg: {kind: ktv, domain: [0, 1, 2]}", "reg.domain");
   expect_config_error("reg: {kind: ktv, engine: fast}", "reg.engine");
   expect_config_error("reg: {kind: ktv, coordinates: -1}", "reg.coordinates");
+  expect_config_error("reg: {kind: ktv, order: 2, engine: reverse}", "reg.engine");  // first order only
   auto expect_cpp = [](const KTVOptions& o, const std::string& key) {
     try {
       KTV ktv(o);
@@ -192,6 +193,7 @@ TEST_F(KTVPenaltyTest, BadOptionsAreConfigErrorsNamingTheKey) {
   expect_cpp(KTVOptions(2).samples(0), "samples");
   expect_cpp(KTVOptions(2).domain({0, 0}, {1}), "domain");
   expect_cpp(KTVOptions(2).domain(1.0, 1.0), "domain");
+  expect_cpp(KTVOptions(3).engine(Engine::kReverse), "engine");
   // A box that does not fit the model's inputs is caught at setup.
   KTV wrong(KTVOptions(2).domain({0, 0, 0}, {1, 1, 1}));
   EXPECT_THROW(wrong.setup(mlp64({2, 3, 1}), {}), ConfigError);
@@ -201,7 +203,8 @@ TEST_F(KTVPenaltyTest, YamlDomainForms) {
   auto cfg = core::Config::from_string(
       "a: {kind: ktv, order: 3, power: 1, weight: 0.5, samples: 10, domain: [[0, 6.28], [-1, 1]], engine: autograd}\n"
       "b: {kind: ktv, domain: [0, 2]}\n"
-      "c: {kind: ktv, domain: data, padding: 0.1, coordinates: 1}\n", "<test>");
+      "c: {kind: ktv, domain: data, padding: 0.1, coordinates: 1}\n"
+      "r: {kind: ktv, order: 1, domain: [0, 1], engine: reverse}\n", "<test>");
   auto a = std::dynamic_pointer_cast<KTV>(make_regularizer(cfg.root().section("a")));
   ASSERT_TRUE(a);
   EXPECT_EQ(a->options().order(), 3);
@@ -219,6 +222,8 @@ TEST_F(KTVPenaltyTest, YamlDomainForms) {
   EXPECT_TRUE(c->options().uses_data_domain());
   EXPECT_DOUBLE_EQ(c->options().padding(), 0.1);
   EXPECT_EQ(c->options().coordinates(), 1);
+  auto r = std::dynamic_pointer_cast<KTV>(make_regularizer(cfg.root().section("r")));
+  EXPECT_EQ(r->options().engine(), Engine::kReverse);
   cfg.finish();
 }
 
