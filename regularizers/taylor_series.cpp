@@ -155,7 +155,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> activation_derivatives(c
     const auto bc = bias.defined() ? bias.contiguous() : bias;
     auto A = torch::empty_like(Uc), S1 = torch::empty_like(Uc), S2 = torch::empty_like(Uc);
     const int64_t width = Uc.size(-1), rows = width == 0 ? 0 : Uc.numel() / width;
-    if (detail::cpu_has_avx2()) {
+    if (core::cpu_has_avx2_fma()) {
       detail::fused_derivatives_avx2(Uc, bc, act, params, A, S1, S2);
     } else {
       AT_DISPATCH_FLOATING_TYPES(Uc.scalar_type(), "activation_derivatives", [&] {
