@@ -7,12 +7,10 @@
 #include <c10/util/Exception.h>
 
 #include "apps/commands.h"
-#include "core/device.h"
 #include "core/errors.h"
 #include "core/logging.h"
 
 int main(int argc, char** argv) {
-  regula::core::request_huge_pages();
   CLI::App app{"Regula: regularization in neural networks (LibTorch)"};
   app.require_subcommand(1);
   bool quiet = false, verbose = false;

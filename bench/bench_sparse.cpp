@@ -17,7 +17,6 @@
 
 #include <ATen/Parallel.h>
 
-#include "core/device.h"
 #include "trainers/sparse/problem.h"
 #include "trainers/sparse/batched_gd.h"
 #include "trainers/sparse/gd.h"
@@ -51,7 +50,6 @@ double best_seconds(Fn&& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  core::request_huge_pages();  // as the regula binary does
   const int single_iters = arg(argc, argv, "--single-iters", 300);
   const int sweep_steps = arg(argc, argv, "--sweep-steps", 300);
   // --parts single,batched,sequential,limits (default all): time only some parts, e.g. under a profiler.

@@ -63,14 +63,11 @@ def main():
     env, figures, notes = one_thread_env(), {}, set()
     with open("/proc/loadavg") as f:
         load_before = f.read().split()[:3]
-    # The single problem once more with LibTorch's huge pages off (core::request_huge_pages).
-    no_thp = ([binary, "--single-iters", str(a.single_iters), "--parts", "single"], "nothp_")
     for _ in range(a.repeat):  # alternate the programs; keep each figure's best run (noisy machines)
-        for cmd, prefix in [(cmd, "") for cmd in runs] + [no_thp]:
-            res = subprocess.run(cmd, check=True, capture_output=True, text=True,
-                                 env=dict(env, THP_MEM_ALLOC_ENABLE="0") if prefix else env)
+        for cmd in runs:
+            res = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
             for k, v in parse(res.stdout, notes).items():
-                figures[prefix + k] = max(figures.get(prefix + k, v), v)
+                figures[k] = max(figures.get(k, v), v)
     with open("/proc/loadavg") as f:
         load_after = f.read().split()[:3]
     f = figures
@@ -91,7 +88,6 @@ def main():
           f"(target >= 1.1x); bound by arithmetic: {f['single_its'] / one_pass:.2f}x the float64 one-pass streaming limit")
     print(f"  Regula, design read as float64   {f['single_float_its']:8.1f}   {f['single_float_its'] / best:.2f}x the best peer; "
           f"{100 * f['single_float_its'] / one_pass:.0f}% of its streaming limit (X read once; target >= 85%)")
-    print(f"  (huge pages off: int8 {f['nothp_single_its']:.1f}, float64 {f['nothp_single_float_its']:.1f})")
     for name, v in peers.items():
         print(f"  {name:<32} {v:8.1f}   {100 * v / two_pass:.0f}% of its streaming limit (X read twice)")
     print(f"  streaming limits at {f['stream_gbps']:.1f} GB/s read bandwidth: {one_pass:.1f} it/s reading the 40 MB "

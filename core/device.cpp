@@ -1,7 +1,5 @@
 #include "core/device.h"
 
-#include <cstdlib>
-
 #include <fmt/format.h>
 #include <torch/cuda.h>
 #include <torch/utils.h>
@@ -12,8 +10,6 @@
 namespace regula::core {
 
 bool cuda_available() { return torch::cuda::is_available(); }
-
-void request_huge_pages() { ::setenv("THP_MEM_ALLOC_ENABLE", "1", /*overwrite=*/0); }
 
 bool cpu_has_avx2_fma() {
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");

@@ -20,13 +20,6 @@ std::string describe_device(const torch::Device& device);
 /// Whether this CPU has AVX2 and FMA (the vector kernels compiled with -mavx2 -mfma run only then).
 bool cpu_has_avx2_fma();
 
-/// Lets LibTorch's CPU allocator back blocks of 2 MB and more with transparent huge pages
-/// (THP_MEM_ALLOC_ENABLE=1, unless the environment already sets it).  Effective only before
-/// the first CPU allocation, so programs call it first thing in main().  Large designs are read
-/// in full every GD step; with 4 KB pages the TLB misses cost about a fifth of the step (and
-/// NumPy already asks for huge pages).  No effect where the kernel's THP mode is `never`.
-void request_huge_pages();
-
 /// Seeds every RNG Regula uses (LibTorch CPU and all CUDA generators).
 void seed_everything(uint64_t seed);
 
