@@ -14,6 +14,8 @@ import time
 
 import torch
 
+from bench_csv import write_rows
+
 
 def mlp():
     widths = [2, 100, 100, 100, 100, 1]
@@ -154,11 +156,7 @@ def main():
         rows.append({"order": k, "engine": "python_autograd", "median_ms": med, "min_ms": best, "reps": reps,
                      "dtype": args.dtype})
         print(f"  k={k}: {med:.2f} ms")
-    if args.csv:
-        with open(args.csv, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
+    write_rows(args.csv, rows)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ One XLA thread: unless XLA_FLAGS is set, --threads 1 sets
 Writes the same CSV columns as ktv_step / ktv_step_anchor.py (engine jax_jet, jax_jvp, jax_gradgrad).
 """
 import argparse
-import csv
 import math
 import os
 import statistics
@@ -54,6 +53,8 @@ if args.dtype == "float64" or args.check:
     jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 from jax.experimental import jet  # noqa: E402
+
+from bench_csv import write_rows  # noqa: E402
 
 try:
     import optax  # noqa: E402
@@ -231,11 +232,7 @@ def main():
             rows.append({"order": k, "engine": "jax_" + v, "median_ms": med, "min_ms": best, "reps": reps,
                          "dtype": args.dtype})
             print(f"  k={k} {v}: {med:.2f} ms (compile {compile_s:.1f} s)", flush=True)
-    if args.csv:
-        with open(args.csv, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
+    write_rows(args.csv, rows)
 
 
 if __name__ == "__main__":
