@@ -41,7 +41,7 @@ def make_tools(nonnegative):
     return tools
 
 
-def tool_tol(X, y, w_ref, lam, nonnegative, target):
+def tool_tol(X, y, w_ref, lam, target):
     """The tol that corresponds to relative gap `target` at the reference solution: both tools
     stop at gap <= tol ||y||^2 (in the scale of 1/2||r||^2 + n alpha ||w||_1)."""
     r = y - X @ w_ref
@@ -88,7 +88,7 @@ def main(argv):
             make(lam / 2, 1e-2).fit(X[:, :50], y)  # warm-up: imports, JIT, first-call costs
             for t in TARGETS:
                 key = f"gap{t:.0e}"
-                tol0 = cache.get(key, tool_tol(X, y, w_ref[t], lam, nonnegative, t))
+                tol0 = cache.get(key, tool_tol(X, y, w_ref[t], lam, t))
                 s, w, gap, cache[key] = fit_to_gap(make, X, y, lam, nonnegative, t, tol0)
                 print(f"{name}_time_gap{t:.0e} {s:.6f}")
                 print(f"{name}_tol_gap{t:.0e} {cache[key]:.3e}")
@@ -99,7 +99,7 @@ def main(argv):
             for _ in range(6):
                 model, W, total = None, [], 0.0
                 for lam_k, w_k in zip(lambdas, W_ref):
-                    tol = scale * tool_tol(X, y, w_k, lam_k, nonnegative, PATH_GAP)
+                    tol = scale * tool_tol(X, y, w_k, lam_k, PATH_GAP)
                     if model is None:
                         model = make(lam_k / 2, tol)
                     else:

@@ -57,9 +57,16 @@ torch::Tensor pure_partials_autograd(const models::Model& model, const torch::Te
   return torch::stack(per_output, 1).view({S, M, p}).permute({1, 0, 2});
 }
 
-Engine fastest_engine(const TaylorPlan& plan, int64_t order) {
+int64_t plan_outputs(const TaylorPlan& plan) {
+  for (auto it = plan.layers.rbegin(); it != plan.layers.rend(); ++it)
+    if (it->linear) return it->linear->weight.size(0);
+  return plan.input_dim;
+}
+
+Engine fastest_engine(const TaylorPlan& plan, int64_t order, int64_t coordinates) {
   if (!plan.supported()) return Engine::kAutograd;
-  return order == 1 ? Engine::kReverse : Engine::kTaylor;
+  if (order != 1) return Engine::kTaylor;
+  return 2 + 3 * plan_outputs(plan) <= 3 * (1 + coordinates) ? Engine::kReverse : Engine::kTaylor;
 }
 
 torch::Tensor pure_partials(const models::Model& model, const torch::Tensor& points,
@@ -73,7 +80,7 @@ torch::Tensor pure_partials(const models::Model& model, const torch::Tensor& poi
     }
     return pure_partials_autograd(model, points, coords, order);
   }
-  if (engine == Engine::kAuto) engine = fastest_engine(plan, order);
+  if (engine == Engine::kAuto) engine = fastest_engine(plan, order, coords.size(0));
   if (engine == Engine::kReverse) {
     if (order != 1) {
       throw ConfigError(fmt::format("k-TV 'engine' = reverse computes first derivatives only, but 'order' = {}; "

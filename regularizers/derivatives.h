@@ -74,9 +74,15 @@ torch::Tensor taylor_forward(const TaylorPlan& plan, const torch::Tensor& points
 torch::Tensor pure_partials_reverse(const TaylorPlan& plan, const torch::Tensor& points,
                                     const torch::Tensor& coords, int64_t order = 1);
 
-/// The fastest exact engine for a model with this plan at this order: reverse at k = 1 and Taylor
-/// mode at k >= 2 when the plan is supported, nested autograd otherwise.
-Engine fastest_engine(const TaylorPlan& plan, int64_t order);
+/// The fastest exact engine for a model with this plan at this order and `coordinates` (S)
+/// directions: when the plan is supported, Taylor mode at k >= 2, and at k = 1 reverse mode
+/// unless the model has many outputs p: per hidden Linear reverse mode multiplies about
+/// (2 + 3p) M rows (its input gradient has p slabs) and Taylor mode 3 (1 + S) M.  Nested
+/// autograd when the plan is not supported.
+Engine fastest_engine(const TaylorPlan& plan, int64_t order, int64_t coordinates);
+
+/// The outputs p of a supported plan (its last Linear's width).
+int64_t plan_outputs(const TaylorPlan& plan);
 
 /// Nested-autograd pure partials D [M, S, p] (see the file comment).
 torch::Tensor pure_partials_autograd(const models::Model& model, const torch::Tensor& points,

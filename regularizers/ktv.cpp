@@ -1,5 +1,6 @@
 #include "regularizers/ktv.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <ATen/Context.h>
@@ -181,13 +182,18 @@ void KTV::resolve_engine(const models::Model& model) {
       engine_reason_ = "model '" + model.name + "' forward differs from its layer sequence";
     } else {
       const std::string layers = "model '" + model.name + "' is a sequence of Linear and supported activations";
-      engine_ = requested == Engine::kAuto ? fastest_engine(plan, options_.order()) : requested;
+      const int64_t directions = options_.coordinates() > 0 ? std::min(options_.coordinates(), plan.input_dim)
+                                                            : plan.input_dim;
+      engine_ = requested == Engine::kAuto ? fastest_engine(plan, options_.order(), directions) : requested;
       if (requested != Engine::kAuto) {
         engine_reason_ = "requested (engine: " + requested_name + "); " + layers;
       } else if (engine_ == Engine::kReverse) {
         engine_reason_ = layers + "; order 1: one reverse-mode input gradient gives every coordinate";
       } else {
-        engine_reason_ = layers + fmt::format("; order {}: Taylor mode", options_.order());
+        engine_reason_ = layers + (options_.order() == 1 ? fmt::format("; order 1 with {} outputs: Taylor mode "
+                                                                       "multiplies fewer rows than reverse mode",
+                                                                       plan_outputs(plan))
+                                                           : fmt::format("; order {}: Taylor mode", options_.order()));
       }
     }
   }

@@ -100,8 +100,8 @@ struct FirstOrderReverse : public torch::autograd::Function<FirstOrderReverse> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     TORCH_CHECK(!torch::GradMode::is_enabled(),
-                "the reverse k-TV engine has a first-order backward only (no create_graph); use engine taylor "
-                "or autograd for higher derivatives of the penalty");
+                "the reverse k-TV engine has a first-order backward only (no create_graph); use engine autograd "
+                "for higher derivatives of the penalty");
     const auto saved = ctx->get_saved_variables();
     const auto kinds = ctx->saved_data["kinds"].toIntVector();
     const auto shape = ctx->saved_data["points"].toIntVector();

@@ -288,8 +288,15 @@ TEST_F(KTVEngineTest, AutoPicksReverseAtOrderOneAndTaylorAbove) {
     ktv.setup(model, {});
     EXPECT_EQ(ktv.engine(), k == 1 ? Engine::kReverse : Engine::kTaylor) << k;
     EXPECT_NE(ktv.engine_reason().find(k == 1 ? "reverse" : "Taylor"), std::string::npos) << ktv.engine_reason();
-    EXPECT_EQ(fastest_engine(taylor_plan(model), k), ktv.engine());
+    EXPECT_EQ(fastest_engine(taylor_plan(model), k, 2), ktv.engine());
   }
+  // Many outputs and one direction: reverse mode's p-slab input gradient costs more rows.
+  auto wide = random_mlp({2, 6, 5, 4}, "sigmoid");
+  KTV many(KTVOptions(1).domain(0.0, 1.0).coordinates(1));
+  many.setup(wide, {});
+  EXPECT_EQ(many.engine(), Engine::kTaylor) << many.engine_reason();
+  EXPECT_EQ(fastest_engine(taylor_plan(wide), 1, 1), Engine::kTaylor);
+  EXPECT_EQ(fastest_engine(taylor_plan(wide), 1, 4), Engine::kReverse);  // 14 <= 15 rows
   KTV named(KTVOptions(1).domain(0.0, 1.0).engine(Engine::kReverse));
   named.setup(model, {});
   EXPECT_EQ(named.engine(), Engine::kReverse);

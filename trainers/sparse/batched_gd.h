@@ -54,8 +54,10 @@ BatchedProblems stack_problems(const std::vector<SparseProblem>& problems, torch
 void check_batched_fits(double problems, double rows, double d, double configs, const std::string& what_to_reduce);
 
 /// Up to this many parameter sets per problem the step's products are done in one pass over X
-/// (design_products); above it they are matrix-matrix products, where BLAS wins (measured with
-/// bench/bench_sparse: 8 sets, 2.2k against 1.5k configurations/s).
+/// (design_products).  The kernel redoes each row's work once per set (no blocking across
+/// sets), so with many sets the products become matrix-matrix products where BLAS's blocked
+/// GEMM should win; 4 is a conservative bound, not a measured crossover (bench/bench_sparse
+/// measures one set and the 8-set sweep, whose small designs stay on BLAS anyway).
 constexpr int64_t kMaxOnePassConfigs = 4;
 
 /// One parameter set of a sweep.

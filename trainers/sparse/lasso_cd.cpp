@@ -7,33 +7,31 @@
 
 #include <fmt/format.h>
 
+#include "core/device.h"
 #include "core/errors.h"
+#include "trainers/sparse/lasso_kernels.h"
 
 namespace regula::sparse {
+namespace detail {
+double lasso_dot_avx2(const double* a, const double* b, int64_t n);
+void lasso_axpy_avx2(double alpha, const double* x, double* y, int64_t n);
+}  // namespace detail
+
 namespace {
 
-// The two kernels of every update, compiled twice (AVX2+FMA and baseline x86-64) and
-// picked at load time, so the library stays portable without -march=native.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define REGULA_KERNEL __attribute__((target_clones("arch=haswell", "default")))
-#else
-#define REGULA_KERNEL
-#endif
-
-REGULA_KERNEL double dot(const double* a, const double* b, int64_t n) {
-  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // independent sums: vectorizes without -ffast-math
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int k = 0; k < 8; ++k) s[k] += a[i + k] * b[i + k];
-  }
-  double t = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-  for (; i < n; ++i) t += a[i] * b[i];
-  return t;
+// The two kernels of every update (lasso_kernels.h), the AVX2/FMA build when the CPU has it.
+struct VectorKernels {
+  double (*dot)(const double*, const double*, int64_t);
+  void (*axpy)(double, const double*, double*, int64_t);
+};
+const VectorKernels& vector_kernels() {
+  static const VectorKernels k = core::cpu_has_avx2_fma()
+                                     ? VectorKernels{detail::lasso_dot_avx2, detail::lasso_axpy_avx2}
+                                     : VectorKernels{detail::lasso_dot, detail::lasso_axpy};
+  return k;
 }
-
-REGULA_KERNEL void axpy(double alpha, const double* x, double* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
-}
+double dot(const double* a, const double* b, int64_t n) { return vector_kernels().dot(a, b, n); }
+void axpy(double alpha, const double* x, double* y, int64_t n) { vector_kernels().axpy(alpha, x, y, n); }
 
 // Anderson extrapolation (Bertrand & Massias, 2021) of the last iterates x_0..x_K of a
 // fixed-point iteration: c = argmin ||sum_k c_k (x_{k+1} - x_k)|| with sum c = 1, returned
@@ -123,7 +121,7 @@ class Solver {
       std::vector<int64_t> kept;
       kept.reserve(candidates.size());
       for (const auto j : candidates) {
-        if (violation(scale * corr_[j]) + radius * std::sqrt(X_.norm2[j]) < a_) {
+        if (violation(scale * corr_[j]) + radius * X_.norm[j] < a_) {
           set(j, 0.0);
           screened.push_back(j);
         } else {
@@ -144,7 +142,7 @@ class Solver {
           priority[j] = -std::numeric_limits<double>::infinity();
           ++support;
         } else {
-          priority[j] = (a_ - violation(scale * corr_[j])) / std::sqrt(X_.norm2[j]);
+          priority[j] = (a_ - violation(scale * corr_[j])) / X_.norm[j];
         }
       }
       ws_size = std::min<int64_t>(static_cast<int64_t>(candidates.size()),
@@ -277,8 +275,12 @@ torch::Tensor columns_of(const torch::Tensor& X) {
 }  // namespace
 
 ColumnDesign::ColumnDesign(const torch::Tensor& X)
-    : n(X.size(0)), d(X.size(1)), columns(columns_of(X)), norm2(static_cast<std::size_t>(d)) {
-  for (int64_t j = 0; j < d; ++j) norm2[j] = dot(column(j), column(j), n);
+    : n(X.size(0)), d(X.size(1)), columns(columns_of(X)), data(columns.data_ptr<double>()),
+      norm2(static_cast<std::size_t>(d)), norm(static_cast<std::size_t>(d)) {
+  for (int64_t j = 0; j < d; ++j) {
+    norm2[j] = dot(column(j), column(j), n);
+    norm[j] = std::sqrt(norm2[j]);
+  }
 }
 
 LassoSolveStats lasso_coordinate_descent(const ColumnDesign& X, const std::vector<double>& y, double lambda,

@@ -19,13 +19,14 @@
 namespace regula::sparse {
 
 /// X [n, d] held by columns (X^T contiguous, float64 on the CPU) with its
-/// squared column norms: what every coordinate update reads.
+/// column norms: what every coordinate update reads.
 struct ColumnDesign {
   explicit ColumnDesign(const torch::Tensor& X);
   int64_t n = 0, d = 0;
-  torch::Tensor columns;      ///< [d, n]: column j of X is row j
-  std::vector<double> norm2;  ///< ||X_j||^2
-  const double* column(int64_t j) const { return columns.data_ptr<double>() + j * n; }
+  torch::Tensor columns;          ///< [d, n]: column j of X is row j
+  const double* data = nullptr;   ///< columns' values
+  std::vector<double> norm2, norm;  ///< ||X_j||^2 and ||X_j||
+  const double* column(int64_t j) const { return data + j * n; }
 };
 
 /// What one solve reached.
