@@ -67,6 +67,12 @@ TaylorPlan taylor_plan(const models::Model& model);
 /// Taylor-mode pure partials D [M, S, p] (see the file comment).
 torch::Tensor pure_partials_taylor(const TaylorPlan& plan, const torch::Tensor& points,
                                    const torch::Tensor& coords, int64_t order);
+/// The raw Taylor stack Y [1 + k S, M, p] of the model along x(t) = z + t v_s for the rows v_s of
+/// `directions` [S, d]: slab 0 = f(z), slab 1 + (j-1) S + s = y_j with D_{v_s}^j f(z) = j! y_j
+/// (the j-th directional derivative, j = 1..k).  Mixed partials are linear combinations of these
+/// (see partials.h).
+torch::Tensor directional_taylor(const TaylorPlan& plan, const torch::Tensor& points,
+                                 const torch::Tensor& directions, int64_t order);
 /// The plan's plain forward [M, p] (order 0), used to check that it matches model.forward.
 torch::Tensor taylor_forward(const TaylorPlan& plan, const torch::Tensor& points);
 

@@ -129,19 +129,27 @@ torch::Tensor taylor_forward(const TaylorPlan& plan, const torch::Tensor& points
   return propagate(plan, points.unsqueeze(0), 1).squeeze(0);
 }
 
-torch::Tensor pure_partials_taylor(const TaylorPlan& plan, const torch::Tensor& points,
-                                   const torch::Tensor& coords, int64_t order) {
+torch::Tensor directional_taylor(const TaylorPlan& plan, const torch::Tensor& points,
+                                 const torch::Tensor& directions, int64_t order) {
   TORCH_CHECK(plan.supported(), "Taylor mode unsupported: ", plan.unsupported);
   TORCH_CHECK(order >= 1, "order must be >= 1, got ", order);
-  const int64_t M = points.size(0), d = points.size(1), S = coords.size(0);
+  const int64_t M = points.size(0), d = points.size(1), S = directions.size(0);
+  TORCH_CHECK(directions.dim() == 2 && directions.size(1) == d, "directions must be [S, ", d, "], got ",
+              directions.sizes());
   const auto opts = points.options().requires_grad(false);
   // Coefficient stack [1 + k S, M, d]: slab 0 = z (x_0, shared by the directions), slab
-  // 1 + (j-1) S + s = x_j along e_{c_s}: x_1 = e_{c_s}, x_j = 0 for j >= 2.
-  // e_{c_s} as rows [S, d] (a comparison: one_hot would check its input with a host sync).
-  const auto dirs = (coords.unsqueeze(1) == torch::arange(d, coords.options())).to(opts.dtype());
-  auto X = torch::cat({points.detach().unsqueeze(0), dirs.unsqueeze(1).expand({S, M, d}),
+  // 1 + (j-1) S + s = x_j along v_s: x_1 = v_s, x_j = 0 for j >= 2.
+  auto X = torch::cat({points.detach().unsqueeze(0), directions.to(opts).unsqueeze(1).expand({S, M, d}),
                        torch::zeros({(order - 1) * S, M, d}, opts)});
-  auto Y = propagate(plan, X, S);
+  return propagate(plan, X, S);
+}
+
+torch::Tensor pure_partials_taylor(const TaylorPlan& plan, const torch::Tensor& points,
+                                   const torch::Tensor& coords, int64_t order) {
+  const int64_t d = points.size(1), S = coords.size(0);
+  // e_{c_s} as rows [S, d] (a comparison: one_hot would check its input with a host sync).
+  const auto dirs = (coords.unsqueeze(1) == torch::arange(d, coords.options())).to(points.scalar_type());
+  const auto Y = directional_taylor(plan, points, dirs, order);
   // d^k f / dx_{c_s}^k = k! y_k: slabs 1 + (k-1) S .. k S  ->  [S, M, p]  ->  [M, S, p]
   return (Y.slice(0, 1 + (order - 1) * S, 1 + order * S) * factorial(order)).permute({1, 0, 2});
 }
