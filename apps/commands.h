@@ -16,6 +16,8 @@ void add_recover_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
 /// `regula train`: minibatch training of any registered model with penalties.
 void add_train_command(CLI::App& app);
+/// `regula pinn`: physics-informed training on a PDE.
+void add_pinn_command(CLI::App& app);
 /// A short k-TV comparison (1-D cubic, no penalty vs k-TV k = 2) on embedded
 /// defaults, well under a minute on a 2-core CPU; `request` gives --out and overrides.
 void run_ktv_demo(const core::RunRequest& request);

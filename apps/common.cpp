@@ -1,5 +1,7 @@
 #include "apps/common.h"
 
+#include <fmt/format.h>
+
 namespace regula::apps {
 
 void add_run_options(CLI::App* cmd, core::RunRequest& request) {
@@ -12,6 +14,13 @@ void add_resume_option(CLI::App* cmd, core::RunRequest& request) {
   cmd->add_option("--resume", request.resume_dir,
                   "continue an interrupted run directory from its checkpoint (key=value overrides still apply, "
                   "e.g. a larger train.steps)");
+}
+
+void print_report(const trainers::ExperimentReport& report) {
+  fmt::print("\n{} — {} run(s) in {}\n\n{}\n", report.name, report.runs.size(), report.dir.string(), report.table);
+  for (const auto& r : report.runs) {
+    if (!r.outcome.stop_reason.empty()) fmt::print("{} seed {}: {}\n", r.variant, r.seed, r.outcome.stop_reason);
+  }
 }
 
 }  // namespace regula::apps

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/run.h"
+#include "trainers/experiment.h"
 
 namespace regula::apps {
 
@@ -13,5 +14,8 @@ void add_run_options(CLI::App* cmd, core::RunRequest& request);
 
 /// Adds --resume DIR: continue an interrupted run in its own directory, with its own config.
 void add_resume_option(CLI::App* cmd, core::RunRequest& request);
+
+/// Prints an experiment's summary table and each run's stop reason.
+void print_report(const trainers::ExperimentReport& report);
 
 }  // namespace regula::apps

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   regula::apps::add_recover_command(app);
   regula::apps::add_sweep_command(app);
   regula::apps::add_train_command(app);
+  regula::apps::add_pinn_command(app);
   // Exit codes (README, "Exit codes"): 0 done; 2 bad input or a refused run (command line,
   // config, data, checkpoint, divergence: one line naming the problem and the fix);
   // 3 an internal error (a bug: please report it with the command line).

@@ -15,6 +15,16 @@ std::string engine_name(Engine engine) {
   return "?";
 }
 
+std::string engine_description(Engine engine) {
+  switch (engine) {
+    case Engine::kTaylor: return "Taylor-mode";
+    case Engine::kReverse: return "reverse-mode";
+    case Engine::kAutograd: return "nested-autograd";
+    case Engine::kAuto: break;
+  }
+  return "auto";
+}
+
 Engine parse_engine(const std::string& name, const std::string& key) {
   if (name == "auto") return Engine::kAuto;
   if (name == "taylor") return Engine::kTaylor;
@@ -67,6 +77,45 @@ Engine fastest_engine(const TaylorPlan& plan, int64_t order, int64_t coordinates
   if (!plan.supported()) return Engine::kAutograd;
   if (order != 1) return Engine::kTaylor;
   return 2 + 3 * plan_outputs(plan) <= 3 * (1 + coordinates) ? Engine::kReverse : Engine::kTaylor;
+}
+
+EngineChoice resolve_engine(const models::Model& model, Engine requested, int64_t order, int64_t directions,
+                            const std::string& who, bool allow_reverse) {
+  const std::string requested_name = engine_name(requested);
+  const auto cannot = [&](const std::string& why) {
+    return ConfigError(fmt::format("{} 'engine' = {}: {}; use engine auto or autograd", who, requested_name, why));
+  };
+  if (requested == Engine::kReverse && (order != 1 || !allow_reverse)) {
+    throw cannot(allow_reverse ? fmt::format("reverse mode computes first derivatives only, but the order is {}", order)
+                               : std::string("reverse mode computes pure first derivatives only"));
+  }
+  if (requested == Engine::kAutograd) return {Engine::kAutograd, "requested (engine: autograd)"};
+  const auto plan = taylor_plan(model);
+  if (!plan.supported()) {
+    if (requested != Engine::kAuto) throw cannot(fmt::format("model '{}' is not supported: {}", model.name, plan.unsupported));
+    return {Engine::kAutograd, "model '" + model.name + "' is not Taylor-mode capable: " + plan.unsupported};
+  }
+  // Taylor and reverse mode walk the module's layers: check they compute what model.forward does.
+  {
+    const auto popts = models::parameter_options(model);
+    torch::NoGradGuard no_grad;
+    const auto z = torch::rand({4, plan.input_dim}, popts);
+    const auto a = model.forward(z), b = taylor_forward(plan, z);
+    if (a.sizes() != b.sizes() || !torch::allclose(a, b, 1e-4, 1e-5)) {
+      if (requested != Engine::kAuto) throw cannot(fmt::format("model '{}' computes something other than its layer sequence", model.name));
+      return {Engine::kAutograd, "model '" + model.name + "' forward differs from its layer sequence"};
+    }
+  }
+  const std::string layers = "model '" + model.name + "' is a sequence of Linear and supported activations";
+  if (requested != Engine::kAuto) return {requested, "requested (engine: " + requested_name + "); " + layers};
+  Engine engine = fastest_engine(plan, order, directions);
+  if (engine == Engine::kReverse && !allow_reverse) engine = Engine::kTaylor;
+  if (engine == Engine::kReverse) return {engine, layers + "; order 1: one reverse-mode input gradient gives every coordinate"};
+  if (order == 1 && allow_reverse) {
+    return {engine, layers + fmt::format("; order 1 with {} outputs: Taylor mode multiplies fewer rows than reverse mode",
+                                         plan_outputs(plan))};
+  }
+  return {engine, layers + fmt::format("; order {}: Taylor mode", order)};
 }
 
 torch::Tensor pure_partials(const models::Model& model, const torch::Tensor& points,

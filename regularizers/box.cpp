@@ -49,6 +49,41 @@ Box bounding_box(const torch::Tensor& inputs) {
   return b;
 }
 
+void BoxSampler::place(const torch::TensorOptions& options) {
+  if (low_.defined() && low_.device() == options.device() && low_.scalar_type() == options.dtype().toScalarType()) return;
+  const auto cpu64 = torch::TensorOptions().dtype(torch::kFloat64);
+  const auto lo = torch::tensor(box_.low, cpu64), hi = torch::tensor(box_.high, cpu64);
+  low_ = lo.to(options.device(), options.dtype().toScalarType());
+  width_ = (hi - lo).to(options.device(), options.dtype().toScalarType());
+}
+
+torch::Tensor BoxSampler::uniform(int64_t count, const torch::TensorOptions& options) {
+  const auto opts = options.requires_grad(false);
+  place(opts);
+  return low_ + width_ * torch::rand({count, box_.dim()}, opts);
+}
+
+torch::Tensor BoxSampler::on_faces(const std::vector<BoxFace>& faces, int64_t count,
+                                   const torch::TensorOptions& options) {
+  TORCH_CHECK(!faces.empty(), "on_faces needs at least one face");
+  const auto opts = options.requires_grad(false);
+  auto x = uniform(count, opts);
+  // Face f fixes coordinate c_f at v_f; its measure is vol / width_{c_f}.
+  std::vector<double> measure, value;
+  std::vector<int64_t> coordinate;
+  for (const auto& [c, upper] : faces) {  // NOLINT: structured binding of a BoxFace
+    TORCH_CHECK(c >= 0 && c < box_.dim(), "face coordinate ", c, " outside 0..", box_.dim() - 1);
+    const auto j = static_cast<std::size_t>(c);
+    measure.push_back(box_.volume() / (box_.high[j] - box_.low[j]));
+    value.push_back(upper ? box_.high[j] : box_.low[j]);
+    coordinate.push_back(c);
+  }
+  const auto idx = torch::tensor(measure, torch::kFloat64).to(opts.device()).multinomial(count, /*replacement=*/true);
+  const auto cols = torch::tensor(coordinate, torch::kInt64).to(opts.device()).index_select(0, idx);
+  const auto vals = torch::tensor(value, torch::kFloat64).to(opts).index_select(0, idx);
+  return x.scatter_(1, cols.unsqueeze(1), vals.unsqueeze(1));
+}
+
 torch::Tensor sample_coordinates(int64_t d, int64_t count, const torch::Device& device) {
   const auto opts = torch::TensorOptions().dtype(torch::kInt64).device(device);
   if (count <= 0 || count >= d) return torch::arange(d, opts);

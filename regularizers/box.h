@@ -2,6 +2,7 @@
 /// \file The integration domain of k-TV: an axis-aligned box, explicit or taken from data, and
 /// coordinate sampling.
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <torch/types.h>
@@ -20,6 +21,31 @@ struct Box {
   Box padded(double padding) const;
   /// The same box for every one of `d` coordinates when this one has dimension 1.
   Box broadcast(int64_t d) const;
+};
+
+/// A face of a box: coordinate `coordinate` fixed at its lower (upper = false) or upper bound.
+struct BoxFace {
+  int64_t coordinate = 0;
+  bool upper = false;
+};
+
+/// Draws points of a box on a device without host transfers per call (the box's corners are
+/// kept on the device of the last call).
+class BoxSampler {
+ public:
+  explicit BoxSampler(Box box = {}) : box_(std::move(box)) {}
+  const Box& box() const { return box_; }
+  /// `count` points [count, d] uniform in the box, in `options`' dtype and device (default generator).
+  torch::Tensor uniform(int64_t count, const torch::TensorOptions& options);
+  /// `count` points uniform on the union of `faces`: each point's face is drawn with
+  /// probability proportional to its measure, then a uniform point on it.
+  torch::Tensor on_faces(const std::vector<BoxFace>& faces, int64_t count,
+                         const torch::TensorOptions& options);
+
+ private:
+  void place(const torch::TensorOptions& options);
+  Box box_;
+  torch::Tensor low_, width_;
 };
 
 /// The bounding box of the rows of `inputs` [n, d]; a DataError when it is empty or flat along

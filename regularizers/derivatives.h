@@ -42,6 +42,8 @@ enum class Engine { kAuto, kTaylor, kReverse, kAutograd };
 
 /// "auto" | "taylor" | "reverse" | "autograd".
 std::string engine_name(Engine engine);
+/// How logs name an engine: "Taylor-mode", "reverse-mode", "nested-autograd".
+std::string engine_description(Engine engine);
 /// Parses an engine name; ConfigError naming `key` otherwise.
 Engine parse_engine(const std::string& name, const std::string& key = "engine");
 
@@ -86,6 +88,20 @@ torch::Tensor pure_partials_reverse(const TaylorPlan& plan, const torch::Tensor&
 /// (2 + 3p) M rows (its input gradient has p slabs) and Taylor mode 3 (1 + S) M.  Nested
 /// autograd when the plan is not supported.
 Engine fastest_engine(const TaylorPlan& plan, int64_t order, int64_t coordinates);
+
+/// An engine choice and why it was made (for the one log line a run writes about it).
+struct EngineChoice {
+  Engine engine = Engine::kAutograd;
+  std::string reason;
+};
+
+/// The engine a regularizer or loss named `who` ("k-TV", "PDE residual") runs for `model`: the
+/// requested one, checked (Taylor and reverse mode need a supported plan whose forward equals
+/// model.forward; reverse needs order 1 and `allow_reverse`), or with kAuto fastest_engine()
+/// for `order` and `directions`, falling back to nested autograd for models Taylor mode cannot
+/// handle.  A ConfigError naming `who`, the model and the fix when the requested engine cannot run.
+EngineChoice resolve_engine(const models::Model& model, Engine requested, int64_t order, int64_t directions,
+                            const std::string& who, bool allow_reverse = true);
 
 /// The outputs p of a supported plan (its last Linear's width).
 int64_t plan_outputs(const TaylorPlan& plan);

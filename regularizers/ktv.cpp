@@ -31,17 +31,6 @@ void validate_box(const Box& box) {
   }
 }
 
-// How the log names an engine.
-const char* engine_description(Engine engine) {
-  switch (engine) {
-    case Engine::kTaylor: return "Taylor-mode";
-    case Engine::kReverse: return "reverse-mode";
-    case Engine::kAutograd: return "nested-autograd";
-    case Engine::kAuto: break;
-  }
-  return "auto";
-}
-
 // The input dimension a model declares, or 0 when it does not say.
 int64_t declared_input_dim(const models::Model& model) {
   const auto plan = taylor_plan(model);
@@ -155,48 +144,11 @@ void KTV::resolve_box(const models::Model& model, int64_t input_dim) {
 
 void KTV::resolve_engine(const models::Model& model) {
   const auto plan = taylor_plan(model);
-  const auto requested = options_.engine();
-  const std::string requested_name = engine_name(requested);
-  if (requested == Engine::kAutograd) {
-    engine_ = Engine::kAutograd;
-    engine_reason_ = "requested (engine: autograd)";
-  } else if (!plan.supported()) {
-    if (requested != Engine::kAuto) {
-      throw ConfigError(fmt::format("k-TV 'engine' = {} cannot handle model '{}': {}; use engine auto "
-                                    "or autograd", requested_name, model.name, plan.unsupported));
-    }
-    engine_ = Engine::kAutograd;
-    engine_reason_ = "model '" + model.name + "' is not Taylor-mode capable: " + plan.unsupported;
-  } else {
-    // Taylor and reverse mode walk the module's layers: check they compute what model.forward does.
-    const auto popts = models::parameter_options(model);
-    torch::NoGradGuard no_grad;
-    const auto z = torch::rand({4, plan.input_dim}, popts);
-    const auto a = model.forward(z), b = taylor_forward(plan, z);
-    if (a.sizes() != b.sizes() || !torch::allclose(a, b, 1e-4, 1e-5)) {
-      if (requested != Engine::kAuto) {
-        throw ConfigError(fmt::format("k-TV 'engine' = {}: model '{}' computes something other than its "
-                                      "layer sequence; use engine auto or autograd", requested_name, model.name));
-      }
-      engine_ = Engine::kAutograd;
-      engine_reason_ = "model '" + model.name + "' forward differs from its layer sequence";
-    } else {
-      const std::string layers = "model '" + model.name + "' is a sequence of Linear and supported activations";
-      const int64_t directions = options_.coordinates() > 0 ? std::min(options_.coordinates(), plan.input_dim)
-                                                            : plan.input_dim;
-      engine_ = requested == Engine::kAuto ? fastest_engine(plan, options_.order(), directions) : requested;
-      if (requested != Engine::kAuto) {
-        engine_reason_ = "requested (engine: " + requested_name + "); " + layers;
-      } else if (engine_ == Engine::kReverse) {
-        engine_reason_ = layers + "; order 1: one reverse-mode input gradient gives every coordinate";
-      } else {
-        engine_reason_ = layers + (options_.order() == 1 ? fmt::format("; order 1 with {} outputs: Taylor mode "
-                                                                       "multiplies fewer rows than reverse mode",
-                                                                       plan_outputs(plan))
-                                                           : fmt::format("; order {}: Taylor mode", options_.order()));
-      }
-    }
-  }
+  const int64_t d = plan.supported() ? plan.input_dim : box_.dim();
+  const int64_t directions = options_.coordinates() > 0 ? std::min(options_.coordinates(), d) : d;
+  const auto choice = regularizers::resolve_engine(model, options_.engine(), options_.order(), directions, "k-TV");
+  engine_ = choice.engine;
+  engine_reason_ = choice.reason;
   core::log_info("k-TV: {} engine ({})", engine_description(engine_), engine_reason_);
   if (models::parameter_options(model).device().is_cuda() && at::globalContext().allowTF32CuBLAS()) {
     core::log_warn("k-TV: TF32 matmuls are enabled; derivatives of order {} lose precision with them "
@@ -213,14 +165,8 @@ void KTV::setup(const models::Model& model, const torch::Tensor& train_inputs) {
 }
 
 torch::Tensor KTV::sample_points(const torch::TensorOptions& options) {
-  const auto opts = options.requires_grad(false);
-  if (!low_.defined() || low_.device() != opts.device() || low_.scalar_type() != opts.dtype().toScalarType()) {
-    const auto cpu64 = torch::TensorOptions().dtype(torch::kFloat64);
-    const auto lo = torch::tensor(box_.low, cpu64), hi = torch::tensor(box_.high, cpu64);
-    low_ = lo.to(opts.device(), opts.dtype().toScalarType());
-    width_ = (hi - lo).to(opts.device(), opts.dtype().toScalarType());
-  }
-  return low_ + width_ * torch::rand({options_.samples(), box_.dim()}, opts);
+  if (sampler_.box().low != box_.low || sampler_.box().high != box_.high) sampler_ = BoxSampler(box_);
+  return sampler_.uniform(options_.samples(), options);
 }
 
 torch::Tensor KTV::penalty(const models::Model& model) {

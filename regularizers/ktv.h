@@ -117,7 +117,7 @@ class KTV : public Regularizer {
   Box box_;
   Engine engine_ = Engine::kAuto;
   std::string engine_reason_;
-  torch::Tensor low_, width_;  // the box on the sampling device, cached
+  BoxSampler sampler_;  // draws in box_
 };
 
 }  // namespace regula::regularizers

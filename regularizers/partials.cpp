@@ -130,6 +130,10 @@ Partials partials_taylor(const TaylorPlan& plan, const torch::Tensor& points, co
   TORCH_CHECK(points.dim() == 2 && points.size(1) == scheme.input_dim(), "points must be [M, ", scheme.input_dim(),
               "], got ", points.sizes());
   const auto opts = points.options().requires_grad(false);
+  if (scheme.directions().size(0) == 0) {  // order-0 partials only: the values themselves
+    const auto u = taylor_forward(plan, points);
+    return {u, u.unsqueeze(1) * scheme.weights().to(opts).select(1, 0).view({1, -1, 1})};
+  }
   const auto Y = directional_taylor(plan, points, scheme.directions().to(opts), scheme.order());  // [R, M, p]
   const auto D = torch::tensordot(scheme.weights().to(opts), Y, {1}, {0});                        // [T, M, p]
   return {Y.select(0, 0), D.permute({1, 0, 2})};

@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/types.h>
@@ -27,6 +28,10 @@ class Regularizer {
   /// differentiable w.r.t. the parameters.  No host syncs.  k-TV draws fresh points each call
   /// from the default generator of the model's device.
   virtual torch::Tensor penalty(const models::Model& model) = 0;
+  /// The named parts of the last penalty() (e.g. a physics loss's PDE residual and boundary
+  /// terms, unweighted), as detached 0-dim device tensors; trainers average them between
+  /// evaluations and log them as metrics.  None by default.
+  virtual std::vector<std::pair<std::string, torch::Tensor>> last_terms() const { return {}; }
 };
 
 /// Builds a regularizer from a config section such as {kind: ktv, order: 2, power: 2, weight: 1e-3,

@@ -62,9 +62,9 @@ struct ExperimentKeys {
   std::vector<Variant> variants;
 };
 
-ExperimentKeys read_experiment_keys(core::Section root) {
+ExperimentKeys read_experiment_keys(core::Section root, const std::string& kind) {
   ExperimentKeys k;
-  k.run = core::read_run_spec(root, "train");
+  k.run = core::read_run_spec(root, kind);
   std::set<std::string> names;
   for (const auto& spec : root.get<std::vector<std::string>>("variants", {})) {
     k.variants.push_back(parse_variant(spec));
@@ -182,9 +182,14 @@ std::vector<VariantSummary> summarize(const std::vector<RunRecord>& runs) {
   return out;
 }
 
-std::string format_summary(const std::vector<VariantSummary>& summary) {
+const std::vector<std::string>& default_table_metrics() {
+  static const std::vector<std::string> metrics{"test_mse", "test_pearson", "val_loss", "train_mse"};
+  return metrics;
+}
+
+std::string format_summary(const std::vector<VariantSummary>& summary, const std::vector<std::string>& wanted) {
   std::vector<std::string> metrics;
-  for (const char* m : {"test_mse", "test_pearson", "val_loss", "train_mse"}) {
+  for (const auto& m : wanted) {
     for (const auto& s : summary) {
       if (s.stats.count(m)) {
         metrics.push_back(m);
@@ -209,16 +214,36 @@ std::string format_summary(const std::vector<VariantSummary>& summary) {
   return out;
 }
 
+ExperimentSpec experiment_spec(const core::RunRequest& request, const char* embedded_defaults, const std::string& origin) {
+  ExperimentSpec spec;
+  if (request.resume_dir.empty()) {
+    if (request.config_path.empty()) {
+      spec.yaml_text = embedded_defaults;
+      spec.origin = origin;
+    } else {
+      core::Config::from_file(request.config_path);  // a clear error for a missing or malformed file
+      spec.yaml_text = read_text(request.config_path);
+      spec.origin = request.config_path;
+    }
+  } else if (!request.config_path.empty()) {
+    throw ConfigError("--resume continues a run with its own config.resolved.yaml: drop --config");
+  }
+  spec.overrides = request.overrides;
+  spec.runs_root = request.runs_root;
+  spec.resume_dir = request.resume_dir;
+  return spec;
+}
+
 ExperimentReport run_experiment(const ExperimentSpec& given) {
   // A run directory keeps its input (config text and command-line overrides) for --resume:
   // the resolved config holds defaults of the base that a variant may not accept.
   ExperimentSpec spec = given;
   std::optional<core::RunDir> dir;
   if (!spec.resume_dir.empty()) {
-    dir = core::RunDir::open(spec.resume_dir, "train");
+    dir = core::RunDir::open(spec.resume_dir, spec.kind);
     if (!fs::exists(dir->file("input.yaml")) || !fs::exists(dir->file("input_overrides.txt"))) {
-      throw ConfigError(fmt::format("'{}' is a run directory but not one of `regula train` (no input.yaml)",
-                                    spec.resume_dir.string()));
+      throw ConfigError(fmt::format("'{}' is a run directory but not one of `regula {}` (no input.yaml)",
+                                    spec.resume_dir.string(), spec.kind));
     }
     spec.yaml_text = read_text(dir->file("input.yaml"));
     spec.origin = dir->file("input.yaml").string();
@@ -236,14 +261,14 @@ ExperimentReport run_experiment(const ExperimentSpec& given) {
   // Read and validate the base config and every variant before training anything.
   auto base = core::Config::from_string(text, origin);
   base.apply_overrides(spec.overrides);
-  const ExperimentKeys keys = read_experiment_keys(base.root());
+  const ExperimentKeys keys = read_experiment_keys(base.root(), spec.kind);
   const auto& seeds = keys.run.seeds;
-  read_train_job(base.root(), keys.run, static_cast<uint64_t>(seeds.front()));
+  spec.read_job(base.root(), keys.run, static_cast<uint64_t>(seeds.front()));
   base.finish();
   for (const auto& v : keys.variants) {
     auto config = variant_config(spec, text, origin, v);
-    read_experiment_keys(config.root());
-    read_train_job(config.root(), keys.run, static_cast<uint64_t>(seeds.front()));
+    read_experiment_keys(config.root(), spec.kind);
+    spec.read_job(config.root(), keys.run, static_cast<uint64_t>(seeds.front()));
     config.finish();
   }
 
@@ -260,7 +285,7 @@ ExperimentReport run_experiment(const ExperimentSpec& given) {
     return fs::exists(path) ? read_text(path) : std::string();
   };
   const std::string saved_root = dir ? saved_config(dir->path()) : std::string();
-  if (!dir) dir = core::RunDir::create(spec.runs_root, keys.run.name, "train");
+  if (!dir) dir = core::RunDir::create(spec.runs_root, keys.run.name, spec.kind);
   const bool single = keys.variants.size() == 1 && seeds.size() == 1;
   const auto run_dir_of = [&](const Variant& v, int64_t seed) {
     return single ? dir->path() : dir->path() / v.name / fmt::format("seed{}", seed);
@@ -274,8 +299,8 @@ ExperimentReport run_experiment(const ExperimentSpec& given) {
         const auto saved = single ? saved_root : saved_config(run_dir_of(v, seed));
         if (saved.empty()) continue;
         auto config = variant_config(spec, text, origin, v);
-        read_experiment_keys(config.root());
-        read_train_job(config.root(), keys.run, static_cast<uint64_t>(seed));
+        read_experiment_keys(config.root(), spec.kind);
+        spec.read_job(config.root(), keys.run, static_cast<uint64_t>(seed));
         core::check_same_run(saved, single ? base.resolved_yaml() : config.resolved_yaml(),
                              {"train.steps", "train.checkpoint_every"}, run_dir_of(v, seed).string());
       }
@@ -292,8 +317,8 @@ ExperimentReport run_experiment(const ExperimentSpec& given) {
     for (const auto seed : seeds) {
       RunRecord record{v.name, seed, run_dir_of(v, seed), {}};
       auto config = variant_config(spec, text, origin, v);
-      read_experiment_keys(config.root());
-      TrainJob job = read_train_job(config.root(), keys.run, static_cast<uint64_t>(seed));
+      read_experiment_keys(config.root(), spec.kind);
+      TrainJob job = spec.read_job(config.root(), keys.run, static_cast<uint64_t>(seed));
       config.finish();
 
       // A finished run is kept unless its step count was raised (then it continues from its checkpoint).
@@ -312,7 +337,7 @@ ExperimentReport run_experiment(const ExperimentSpec& given) {
     }
   }
   report.summary = summarize(report.runs);
-  report.table = format_summary(report.summary);
+  report.table = format_summary(report.summary, spec.table_metrics);
   write_results(report.dir, report.runs, report.summary, report.table);
   return report;
 }

@@ -16,6 +16,7 @@
 /// and sample standard deviation per variant.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -37,6 +38,13 @@ struct Variant {
 /// Parses "name" or "name: key=value key=value ..." (ConfigError when malformed).
 Variant parse_variant(const std::string& spec);
 
+/// Builds one run's job from its config: read_train_job, or another line's reader
+/// (a physics-informed run reads `pde:` instead of `data:`).
+using JobReader = std::function<TrainJob(core::Section root, const core::RunSpec& run, uint64_t seed)>;
+
+/// The metrics the summary table shows by default (those present in the runs).
+const std::vector<std::string>& default_table_metrics();
+
 /// What to run.
 struct ExperimentSpec {
   std::string yaml_text;                ///< the config (file contents or embedded defaults)
@@ -44,7 +52,15 @@ struct ExperimentSpec {
   std::vector<std::string> overrides;   ///< command-line key=value overrides
   std::filesystem::path runs_root = "runs";
   std::filesystem::path resume_dir;     ///< continue this run directory (empty: a fresh run)
+  JobReader read_job = read_train_job;  ///< builds each run's job
+  std::string kind = "train";           ///< the command, recorded in the run directory for --resume
+  std::vector<std::string> table_metrics = default_table_metrics();  ///< the summary table's columns
 };
+
+/// The spec of a command-line request: the --config file's text (or `embedded_defaults`, named
+/// `origin` in messages), the overrides, --out and --resume (which takes the run's own input:
+/// giving --config with it is a ConfigError).
+ExperimentSpec experiment_spec(const core::RunRequest& request, const char* embedded_defaults, const std::string& origin);
 
 /// One (variant, seed) run.
 struct RunRecord {
@@ -80,7 +96,8 @@ ExperimentReport run_experiment(const ExperimentSpec& spec);
 /// Groups runs by variant (in order of first appearance) with mean and sd.
 std::vector<VariantSummary> summarize(const std::vector<RunRecord>& runs);
 
-/// Formats the summary as a Markdown table of the metrics present.
-std::string format_summary(const std::vector<VariantSummary>& summary);
+/// Formats the summary as a Markdown table of those of `metrics` that are present.
+std::string format_summary(const std::vector<VariantSummary>& summary,
+                           const std::vector<std::string>& metrics = default_table_metrics());
 
 }  // namespace regula::trainers

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <sstream>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
@@ -63,7 +64,8 @@ void MinibatchTrainer::resume_from(const fs::path& checkpoint) { resume_path_ = 
 
 std::pair<torch::Tensor, torch::Tensor> MinibatchTrainer::step(const torch::Tensor& x, const torch::Tensor& y) {
   optimizer_->zero_grad();
-  const auto loss = data_loss(model_.forward(x), y, options_.loss());
+  const auto loss = x.defined() ? data_loss(model_.forward(x), y, options_.loss())
+                                : torch::zeros({}, models::parameter_options(model_));
   torch::Tensor penalty = torch::zeros({}, loss.options());
   for (const auto& r : regularizers_) penalty = penalty + r->penalty(model_);
   (loss + penalty).backward();
@@ -73,6 +75,7 @@ std::pair<torch::Tensor, torch::Tensor> MinibatchTrainer::step(const torch::Tens
 
 std::pair<torch::Tensor, torch::Tensor> MinibatchTrainer::next_batch() {
   const int64_t n = data_.train_x.size(0);
+  if (n == 0) return {};  // the regularizers carry the loss
   if (batch_ == n) return {data_.train_x, data_.train_y};
   if (!order_.defined() || cursor_ + batch_ > n) {
     order_ = torch::randperm(n, shuffle_gen_, torch::kInt64).to(data_.train_x.device());
@@ -87,18 +90,24 @@ std::map<std::string, double> MinibatchTrainer::evaluate(const Dataset& data) co
   torch::NoGradGuard no_grad;
   const bool was_training = model_.module->is_training();
   model_.module->eval();
-  std::vector<std::string> names{"train_mse"};
-  std::vector<torch::Tensor> values{(model_.forward(data.train_x) - data.train_y).pow(2).mean()};
+  std::vector<std::string> names;
+  std::vector<torch::Tensor> values;
+  if (data.train_x.size(0) > 0) {
+    names.push_back("train_mse");
+    values.push_back((model_.forward(data.train_x) - data.train_y).pow(2).mean());
+  }
   if (data.has_val()) {
     names.push_back("val_loss");
     values.push_back((model_.forward(data.val_x) - data.val_y).pow(2).mean());
   }
   if (data.has_test()) {
     const auto pred = model_.forward(data.test_x);
-    names.insert(names.end(), {"test_mse", "test_pearson"});
+    names.insert(names.end(), {"test_mse", "test_pearson", "test_rel_l2"});
     values.push_back((pred - data.test_y).pow(2).mean());
     values.push_back(pearson(pred, data.test_y));
+    values.push_back((pred - data.test_y).norm() / data.test_y.norm());
   }
+  if (values.empty()) return {};
   model_.module->train(was_training);
   std::map<std::string, double> out;
   const auto host = torch::stack(values).to(torch::kCPU, torch::kFloat64);  // the one host sync
@@ -110,9 +119,14 @@ std::map<std::string, double> MinibatchTrainer::read_train_metrics() {
   const auto host = torch::stack({sum_loss_, sum_penalty_}).to(torch::kCPU, torch::kFloat64);
   const double count = static_cast<double>(std::max<int64_t>(sum_count_, 1));
   sum_loss_.zero_(), sum_penalty_.zero_(), sum_count_ = 0;
-  return {{"train_loss", host[0].item<double>() / count},
-          {"penalty", host[1].item<double>() / count},
-          {"lr", schedule_.lr(step_ - 1)}};
+  std::map<std::string, double> out{{"train_loss", host[0].item<double>() / count},
+                                    {"penalty", host[1].item<double>() / count},
+                                    {"lr", schedule_.lr(step_ - 1)}};
+  for (auto& [name, sum] : sum_terms_) {
+    out[name] = sum.item<double>() / count;
+    sum.zero_();
+  }
+  return out;
 }
 
 TrainResult MinibatchTrainer::fit(const Dataset& data) {
@@ -123,7 +137,7 @@ TrainResult MinibatchTrainer::fit(const Dataset& data) {
     *t = to_model(*t, opts);
   }
   const int64_t n = data_.train_x.size(0);
-  if (n < 1) throw DataError("the training set is empty");
+  if (n < 1 && regularizers_.empty()) throw DataError("the training set is empty");
   batch_ = options_.batch_size() == 0 ? n : std::min(options_.batch_size(), n);
   sum_loss_ = torch::zeros({}, opts), sum_penalty_ = torch::zeros({}, opts), sum_count_ = 0;
   model_.module->train();
@@ -146,6 +160,13 @@ TrainResult MinibatchTrainer::fit(const Dataset& data) {
     const auto [x, y] = next_batch();
     const auto [loss, penalty] = step(x, y);
     sum_loss_.add_(loss), sum_penalty_.add_(penalty), ++sum_count_;
+    for (const auto& r : regularizers_) {
+      for (const auto& [name, value] : r->last_terms()) {
+        auto& sum = sum_terms_[name];
+        if (!sum.defined()) sum = torch::zeros({}, opts);
+        sum.add_(value);
+      }
+    }
     state.step = ++step_;
     if (step_ % options_.eval_every() == 0 || step_ == options_.steps()) {
       state.metrics = read_train_metrics();
@@ -180,6 +201,12 @@ void MinibatchTrainer::save_checkpoint(const fs::path& path) const {
   if (order_.defined()) w.tensor("trainer.order", order_);
   w.tensor("trainer.shuffle_rng", shuffle_gen_.get_state());
   w.tensor("trainer.sum_loss", sum_loss_).tensor("trainer.sum_penalty", sum_penalty_);
+  std::string term_names;
+  for (const auto& [name, sum] : sum_terms_) {
+    term_names += name + "\n";
+    w.tensor("trainer.term." + name, sum);
+  }
+  w.text("trainer.terms", term_names);
   w.rng_state();
   callbacks_.save(w);
   w.commit(path);
@@ -196,6 +223,13 @@ void MinibatchTrainer::load_checkpoint(const fs::path& path) {
   shuffle_gen_.set_state(r.tensor("trainer.shuffle_rng"));
   sum_loss_.copy_(r.tensor("trainer.sum_loss"));
   sum_penalty_.copy_(r.tensor("trainer.sum_penalty"));
+  sum_terms_.clear();
+  if (r.has("trainer.terms")) {
+    std::stringstream names(r.text("trainer.terms"));
+    for (std::string name; std::getline(names, name);) {
+      if (!name.empty()) sum_terms_[name] = r.tensor("trainer.term." + name).to(sum_loss_.device());
+    }
+  }
   if (step_ > options_.steps()) {
     throw CheckpointError(fmt::format("checkpoint '{}' is at step {}, past train.steps = {}: raise train.steps",
                                       path.string(), step_, options_.steps()));

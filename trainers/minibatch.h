@@ -73,7 +73,9 @@ class MinibatchTrainer {
   void resume_from(const std::filesystem::path& checkpoint);
 
   /// Moves the data to the model's device and dtype, sets the regularizers up
-  /// on the training inputs, and trains until `steps` or a callback stops it.
+  /// on the training inputs, and trains until `steps` or a callback stops it.  The training
+  /// set may be empty when a regularizer carries the whole loss (a physics-informed loss):
+  /// the data loss is then 0.
   TrainResult fit(const Dataset& data);
 
   /// One optimization step on a batch; returns {data loss, total penalty} as
@@ -81,8 +83,9 @@ class MinibatchTrainer {
   std::pair<torch::Tensor, torch::Tensor> step(const torch::Tensor& x, const torch::Tensor& y);
 
   /// Metrics of the current weights on data already on the model's device:
-  /// train_mse (whole training set), val_loss (MSE), test_mse and test_pearson
-  /// (against the test targets; for synthetic data the clean function).
+  /// train_mse (whole training set, when there is one), val_loss (MSE), test_mse,
+  /// test_pearson and test_rel_l2 = ||pred - y|| / ||y|| (against the test targets; for
+  /// synthetic data the clean function, for a PDE its solution).
   std::map<std::string, double> evaluate(const Dataset& data) const;
 
   /// Writes a checkpoint of everything fit() needs to continue exactly.
@@ -114,6 +117,7 @@ class MinibatchTrainer {
   int64_t cursor_ = 0;                 // next row of order_
   at::Generator shuffle_gen_;          // CPU generator of the row order
   torch::Tensor sum_loss_, sum_penalty_;  // since the last evaluation (device)
+  std::map<std::string, torch::Tensor> sum_terms_;  // the regularizers' last_terms(), summed likewise
   int64_t sum_count_ = 0;
 };
 

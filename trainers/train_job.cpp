@@ -149,25 +149,7 @@ Dataset read_dataset(core::Section s, uint64_t seed) {
   return make_synthetic(o.seed(static_cast<uint64_t>(data_seed)));
 }
 
-TrainJob read_train_job(core::Section root, const core::RunSpec& run, uint64_t seed) {
-  TrainJob job;
-  job.device = run.device;
-  job.dtype = run.dtype;
-  const auto& device = run.device;
-  auto output = root.section("output");
-  job.derivatives = output.get<int64_t>("derivatives", 3);
-  output.check(job.derivatives >= 0 && job.derivatives <= 8, "derivatives",
-               "orders 0..8 of d^k f/dx^k to write (each order costs a nested backward pass)");
-  job.data = read_dataset(root.section("data"), seed);
-
-  core::seed_everything(seed);  // the model's init and the penalty's samples follow the run's seed
-  job.model = models::make_model(root.section("model"), job.data.input_dim(), job.data.output_dim());
-  job.model.module->to(device, job.dtype);
-
-  auto reg = root.section("regularizer");
-  if (reg.get<std::string>("kind", "none") != "none") job.regularizers.push_back(regularizers::make_regularizer(reg));
-
-  auto t = root.section("train");
+void read_train_section(core::Section t, TrainJob& job, uint64_t seed) {
   auto& o = job.trainer;
   o.steps(t.get<int64_t>("steps", o.steps())).batch_size(t.get<int64_t>("batch_size", o.batch_size()));
   o.eval_every(t.get<int64_t>("eval_every", o.eval_every()));
@@ -188,6 +170,27 @@ TrainJob read_train_job(core::Section root, const core::RunSpec& run, uint64_t s
         fmt::format("'{}' needs validation rows, and this data has none ({}): raise data.val_fraction or "
                     "data.n_val, or monitor train_loss", job.early_stopping->monitor(), job.data.description));
   }
+}
+
+TrainJob read_train_job(core::Section root, const core::RunSpec& run, uint64_t seed) {
+  TrainJob job;
+  job.device = run.device;
+  job.dtype = run.dtype;
+  const auto& device = run.device;
+  auto output = root.section("output");
+  job.derivatives = output.get<int64_t>("derivatives", 3);
+  output.check(job.derivatives >= 0 && job.derivatives <= 8, "derivatives",
+               "orders 0..8 of d^k f/dx^k to write (each order costs a nested backward pass)");
+  job.data = read_dataset(root.section("data"), seed);
+
+  core::seed_everything(seed);  // the model's init and the penalty's samples follow the run's seed
+  job.model = models::make_model(root.section("model"), job.data.input_dim(), job.data.output_dim());
+  job.model.module->to(device, job.dtype);
+
+  auto reg = root.section("regularizer");
+  if (reg.get<std::string>("kind", "none") != "none") job.regularizers.push_back(regularizers::make_regularizer(reg));
+
+  read_train_section(root.section("train"), job, seed);
   return job;
 }
 
@@ -200,7 +203,7 @@ RunOutcome run_train_job(TrainJob& job, const fs::path& dir, bool resume, const 
   if (job.early_stopping) trainer.add_callback(std::make_shared<EarlyStopping>(*job.early_stopping));
   trainer.add_callback(std::make_shared<ProgressBar>(label));
   trainer.add_callback(std::make_shared<DivergenceCheck>(
-      DivergenceCheckOptions().factor(options.divergence_factor()).fix("a smaller train.optimizer.lr (or a warmup: train.schedule.warmup)")));
+      DivergenceCheckOptions().monitor(job.divergence_monitor).factor(options.divergence_factor()).fix("a smaller train.optimizer.lr (or a warmup: train.schedule.warmup)")));
   RunOutcome outcome;
   if (resume) {
     const auto checkpoint = core::latest_checkpoint(dir / "checkpoints");

@@ -40,10 +40,17 @@ struct TrainJob {
   torch::Device device{torch::kCPU};
   torch::Dtype dtype = torch::kFloat32;
   int64_t derivatives = 3;  ///< 1-D: orders of derivatives written to predictions.csv
+  /// The metric the divergence check watches (a physics-informed run has no data loss: "penalty").
+  std::string divergence_monitor = "train_loss";
 };
 
 /// Reads the data section into a Dataset (`seed` is the default data seed).
 Dataset read_dataset(core::Section data, uint64_t seed);
+
+/// Reads the `train` section (steps, batch_size, eval_every, checkpoint_every, loss, optimizer,
+/// schedule, early_stopping) into job.trainer and job.early_stopping (the job's data must be read
+/// first: early stopping on val_* needs validation rows); `seed` seeds the shuffling.
+void read_train_section(core::Section train, TrainJob& job, uint64_t seed);
 
 /// Reads the sections of a run config below the run spec (data, model, regularizer,
 /// train, output) and builds the job: data with seed `seed`, the model on the run's

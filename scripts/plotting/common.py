@@ -24,3 +24,15 @@ def save(fig, run_dir, name):
     import matplotlib.pyplot as plt
     plt.close(fig)
     return path
+
+
+def first_seed_runs(run_dir):
+    """(variant, seed, folder) of the first seed of every variant, from <run_dir>/results.csv."""
+    results = read_csv(os.path.join(run_dir, "results.csv"))
+    runs, seen = [], set()
+    for variant, seed, folder in zip(results["variant"], results["seed"], results["dir"]):
+        if variant in seen:
+            continue
+        seen.add(variant)
+        runs.append((str(variant), int(seed), os.path.join(run_dir, str(folder))))
+    return runs

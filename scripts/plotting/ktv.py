@@ -17,18 +17,7 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from plotting.common import read_csv, save
-
-
-def _first_seed_runs(run_dir):
-    results = read_csv(os.path.join(run_dir, "results.csv"))
-    runs, seen = [], set()
-    for variant, seed, folder in zip(results["variant"], results["seed"], results["dir"]):
-        if variant in seen:
-            continue
-        seen.add(variant)
-        runs.append((str(variant), int(seed), os.path.join(run_dir, str(folder))))
-    return runs
+from plotting.common import first_seed_runs as _first_seed_runs, read_csv, save
 
 
 def _fits_1d(run_dir, runs):
