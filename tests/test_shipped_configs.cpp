@@ -24,6 +24,10 @@ TEST_F(ShippedConfigs, EveryConfigRunsAFewSteps) {
     if (name.rfind("ktv_", 0) == 0) {
       command = "train";
       tiny = "train.steps=4 train.eval_every=2 'seeds=[0]'";
+    } else if (name.rfind("pinn_", 0) == 0) {
+      command = "pinn";
+      tiny = "train.steps=3 train.eval_every=2 physics.collocation=32 physics.boundary=16 physics.test_grid=5 "
+             "physics.test_points=50";
     } else if (name.find("sweep") != std::string::npos || name.find("map") != std::string::npos) {
       command = "sweep";
       tiny = "train.steps=20 seeds=[0]";
@@ -38,5 +42,5 @@ TEST_F(ShippedConfigs, EveryConfigRunsAFewSteps) {
     EXPECT_EQ(r.status, 0) << name << ":\n" << r.output;
     ++checked;
   }
-  EXPECT_GE(checked, 10);
+  EXPECT_GE(checked, 17);
 }

@@ -77,16 +77,17 @@ Pde kdv(core::Section s) {
 
 Pde beam(core::Section) {
   Pde p;
-  p.description = "u_tt + u_xxxx = 0 on [0,1] x [0,1], simply supported, u(x,0) = sin πx, u_t(x,0) = 0";
-  p.coordinates = {"x", "t"};
-  p.domain = box({0, 0}, {1, 1});
-  p.terms = {"u_tt", "u_xxxx"};
-  p.residual = [](const Fields& f) { return f("u_tt") + f("u_xxxx"); };
-  p.solution = [](const torch::Tensor& x) { return sinpi(col(x, 0)) * torch::cos(kPi * kPi * col(x, 1)); };
-  p.conditions = {{"boundary", faces_of({0}), "u", zeros_at},
-                  {"moment", faces_of({0}), "u_xx", zeros_at},
-                  {"initial", {Face{1, false}}, "u", {}},
-                  {"initial_velocity", {Face{1, false}}, "u_t", zeros_at}};
+  p.description = "u_xxxx = -1 on [0,1], clamped at x = 0 (u = u_x = 0), free at x = 1 (u_xx = u_xxx = 0)";
+  p.coordinates = {"x"};
+  p.domain = box({0}, {1});
+  p.terms = {"u_xxxx"};
+  p.residual = [](const Fields& f) { return f("u_xxxx") + 1; };
+  p.solution = [](const torch::Tensor& x) { return -x.pow(4) / 24 + x.pow(3) / 6 - x.square() / 4; };
+  const std::vector<Face> clamped{Face{0, false}}, free{Face{0, true}};
+  p.conditions = {{"clamped", clamped, "u", zeros_at},
+                  {"clamped_slope", clamped, "u_x", zeros_at},
+                  {"free_moment", free, "u_xx", zeros_at},
+                  {"free_shear", free, "u_xxx", zeros_at}};
   return p;
 }
 

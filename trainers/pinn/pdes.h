@@ -9,8 +9,9 @@
 ///                  of \phi = a + e^{-\nu\pi^2 t}\cos\pi x.  Keys: nu (0.1), a (2, > 1).
 ///  * `kdv`         u_t + 6 u u_x + u_xxx = 0 on [-5, 5] x [0, 1], the soliton
 ///                  u = (c/2) sech^2(\sqrt c (x - c t) / 2) on the x faces and at t = 0.  Keys: c (1).
-///  * `beam`        Euler-Bernoulli u_tt + u_xxxx = 0 on [0,1] x [0,1], simply supported (u = u_xx = 0
-///                  at x = 0, 1), u(x, 0) = \sin\pi x, u_t(x, 0) = 0; u = \sin\pi x \cos\pi^2 t.
+///  * `beam`        Euler-Bernoulli cantilever EI u_xxxx = q on [0,1] with EI = 1, q = -1 (DeepXDE's
+///                  Euler beam): clamped at x = 0 (u = u_x = 0), free at x = 1 (u_xx = u_xxx = 0);
+///                  u = -x^4/24 + x^3/6 - x^2/4.
 ///  * `biharmonic2d` \Delta^2 u = u_xxxx + 2 u_xxyy + u_yyyy = 4\pi^4 \sin\pi x \sin\pi y on [0,1]^2, a
 ///                  simply supported plate (u = 0, u_xx = 0 on x faces, u_yy = 0 on y faces).
 ///  * `poisson_nd`  -\Delta u = (\pi^2/d) \sum_j \sin\pi x_j on [0,1]^d (d = `dim`, 100), u = solution on
