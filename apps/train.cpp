@@ -7,6 +7,7 @@
 
 #include "apps/commands.h"
 #include "apps/common.h"
+#include "core/distributed.h"
 #include "core/errors.h"
 #include "core/logging.h"
 #include "core/plot.h"
@@ -39,6 +40,7 @@ void run_train(const core::RunRequest& args) {
   spec.runs_root = args.runs_root;
   spec.resume_dir = resume_dir;
   const auto report = trainers::run_experiment(spec);
+  if (!core::distributed().is_main()) return;  // rank 0 reports a distributed run
   core::run_plot_script("ktv.runs", report.dir);
   fmt::print("\n{} — {} run(s) in {}\n\n{}\n", report.name, report.runs.size(), report.dir.string(), report.table);
   for (const auto& r : report.runs) {
