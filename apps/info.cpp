@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "apps/commands.h"
+#include "core/distributed.h"
 #include "core/device.h"
 #include "core/errors.h"
 #include "core/logging.h"
@@ -19,9 +20,12 @@ void add_info_command(CLI::App& app) {
   auto device_spec = std::make_shared<std::string>("auto");
   cmd->add_option("--device", *device_spec, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->callback([device_spec] {
+    core::require_single_process("info");
     const torch::Device device = core::resolve_device(*device_spec);
     fmt::print("regula      {}\n", REGULA_VERSION);
     fmt::print("libtorch    {} (CUDA build: {})\n", TORCH_VERSION, REGULA_WITH_CUDA ? "yes" : "no");
+    fmt::print("distributed {}\n", core::distributed_support() ? "yes (torchrun / srun; Gloo on CPU, NCCL on CUDA)"
+                                                                   : "no (install libgloo-dev and rebuild)");
     fmt::print("fmt         {}.{}.{}\n", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100);
     fmt::print("cuda        {} device(s) available\n", torch::cuda::is_available() ? torch::cuda::device_count() : 0);
     fmt::print("device      {}\n", core::describe_device(device));

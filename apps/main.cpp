@@ -7,6 +7,7 @@
 #include <c10/util/Exception.h>
 
 #include "apps/commands.h"
+#include "core/distributed.h"
 #include "core/errors.h"
 #include "core/logging.h"
 
@@ -18,7 +19,9 @@ int main(int argc, char** argv) {
   app.add_flag("--verbose,-v", verbose, "more detail");
   app.parse_complete_callback([&] {
     using regula::core::LogLevel;
-    regula::core::set_log_level(quiet ? LogLevel::kQuiet : verbose ? LogLevel::kVerbose : LogLevel::kInfo);
+    // Only rank 0 of a distributed run reports progress; the others print their errors.
+    const bool main_rank = regula::core::distributed().is_main();
+    regula::core::set_log_level(quiet || !main_rank ? LogLevel::kQuiet : verbose ? LogLevel::kVerbose : LogLevel::kInfo);
   });
   regula::apps::add_demo_command(app);
   regula::apps::add_info_command(app);
@@ -28,9 +31,17 @@ int main(int argc, char** argv) {
   regula::apps::add_pinn_command(app);
   // Exit codes (README, "Exit codes"): 0 done; 2 bad input or a refused run (command line,
   // config, data, checkpoint, divergence: one line naming the problem and the fix);
-  // 3 an internal error (a bug: please report it with the command line).
+  // 3 an internal error (a bug: please report it with the command line); 4 a distributed
+  // run lost a rank (it died or timed out) or could not form.
+  using regula::core::rank_prefix;
+  const auto failed = [](int code) {
+    regula::core::shutdown_distributed(/*failed=*/true);
+    return code;
+  };
   try {
+    regula::core::init_distributed();  // torchrun / srun launch environment; a world of one otherwise
     app.parse(argc, argv);
+    regula::core::shutdown_distributed(/*failed=*/false);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -51,16 +62,19 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "error: %s (regula %s--help lists the options)\n", what.c_str(),
                    app.get_subcommands().empty() ? "" : (app.get_subcommands().front()->get_name() + " ").c_str());
     }
-    return 2;
+    return failed(2);
+  } catch (const regula::DistributedError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());  // names its rank
+    return failed(4);
   } catch (const regula::Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
+    std::fprintf(stderr, "error: %s%s\n", rank_prefix().c_str(), e.what());
+    return failed(2);
   } catch (const c10::Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what_without_backtrace());
-    return 3;
+    std::fprintf(stderr, "error: %s%s\n", rank_prefix().c_str(), e.what_without_backtrace());
+    return failed(3);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 3;
+    std::fprintf(stderr, "error: %s%s\n", rank_prefix().c_str(), e.what());
+    return failed(3);
   }
   return 0;
 }

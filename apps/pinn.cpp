@@ -2,6 +2,7 @@
 // derivatives from the Taylor-mode engine; variants x seeds, exact --resume, plots.
 #include "apps/commands.h"
 #include "apps/common.h"
+#include "core/distributed.h"
 #include "core/plot.h"
 #include "trainers/pinn/pinn_job.h"
 
@@ -19,6 +20,7 @@ void add_pinn_command(CLI::App& app) {
     spec.kind = "pinn";
     spec.table_metrics = {"test_rel_l2", "penalty", "loss_residual", "test_mse"};
     const auto report = trainers::run_experiment(spec);
+    if (!core::distributed().is_main()) return;  // rank 0 reports a distributed run
     core::run_plot_script("pinn.runs", report.dir);
     print_report(report);
   });

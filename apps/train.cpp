@@ -4,6 +4,7 @@
 
 #include "apps/commands.h"
 #include "apps/common.h"
+#include "core/distributed.h"
 #include "core/errors.h"
 #include "core/logging.h"
 #include "core/plot.h"
@@ -15,6 +16,7 @@ namespace {
 void run_train(const core::RunRequest& args) {
   const auto spec = trainers::experiment_spec(args, trainers::kTrainDefaults, "<train defaults>");
   const auto report = trainers::run_experiment(spec);
+  if (!core::distributed().is_main()) return;  // rank 0 reports a distributed run
   core::run_plot_script("ktv.runs", report.dir);
   print_report(report);
 }

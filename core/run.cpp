@@ -8,10 +8,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <ATen/Parallel.h>
+#include <torch/cuda.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/device.h"
+#include "core/distributed.h"
 #include "core/errors.h"
 #include "core/logging.h"
 
@@ -34,6 +36,10 @@ RunSpec read_run_spec(Section root, const std::string& default_name) {
   root.check(!s.seeds.empty(), "seeds", "a non-empty list of seeds, e.g. [0, 1, 2]");
   for (auto v : s.seeds) root.check(v >= 0, "seeds", "seeds must be >= 0");
   s.device = resolve_device(device);
+  // A distributed run on GPUs: each rank of a node takes its own (LOCAL_RANK), unless told one.
+  if (const auto& dist = distributed(); dist.active() && s.device.is_cuda() && (device == "auto" || device == "cuda")) {
+    s.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist.local_rank() % torch::cuda::device_count()));
+  }
   if (s.threads > 0) at::set_num_threads(static_cast<int>(s.threads));
 
   return s;

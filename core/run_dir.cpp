@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/distributed.h"
 #include "core/errors.h"
 
 namespace fs = std::filesystem;
@@ -88,7 +89,9 @@ void CsvWriter::row_cells(const std::vector<std::string>& cells) {
   write_line(fmt::format("{}\n", fmt::join(cells, ",")));
 }
 
-RunDir RunDir::create(const fs::path& root, const std::string& name, const std::string& kind) {
+namespace {
+
+fs::path create_run_dir(const fs::path& root, const std::string& name, const std::string& kind) {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
   localtime_r(&now, &tm);
@@ -102,7 +105,17 @@ RunDir RunDir::create(const fs::path& root, const std::string& name, const std::
   if (!ec) fs::create_directories(dir / "plots", ec);
   if (ec) throw Error(fmt::format("cannot create run directory '{}': {}", dir.string(), ec.message()));
   write_file_atomically(dir / "regula-run.txt", kind + "\n");
-  return RunDir(dir);
+  return dir;
+}
+
+}  // namespace
+
+RunDir RunDir::create(const fs::path& root, const std::string& name, const std::string& kind) {
+  // A distributed run (core/distributed.h) has one directory: rank 0 creates it, every rank
+  // gets its path.
+  const auto& dist = distributed();
+  if (!dist.active()) return RunDir(create_run_dir(root, name, kind));
+  return RunDir(dist.broadcast(dist.is_main() ? create_run_dir(root, name, kind).string() : std::string()));
 }
 
 RunDir RunDir::open(const fs::path& dir, const std::string& kind) {
@@ -123,7 +136,9 @@ RunDir RunDir::open(const fs::path& dir, const std::string& kind) {
                     : fmt::format("'{}' is not a Regula run directory (no config.resolved.yaml)", dir.string()));
   }
   // Temporary files of writes a kill interrupted: the files they were to replace are intact.
+  // (Rank 0 alone writes and cleans the top folders of a distributed run.)
   for (const auto& folder : {dir, dir / "checkpoints"}) {
+    if (!distributed().is_main()) break;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(folder, ec)) {
       if (e.path().extension() == ".tmp") fs::remove(e.path(), ec);
@@ -135,6 +150,8 @@ RunDir RunDir::open(const fs::path& dir, const std::string& kind) {
 }
 
 void RunDir::write_config(const std::string& resolved_yaml) const {
+  if (!distributed().is_main()) return;  // a distributed run's config has one writer, rank 0
+  if (!distributed().is_main()) return;  // one writer per distributed run
   write_file_atomically(path_ / "config.resolved.yaml", resolved_yaml);
 }
 

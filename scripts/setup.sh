@@ -19,7 +19,8 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 
 # --- Debian packages -------------------------------------------------------
 DEBS=(build-essential cmake ninja-build ccache pkg-config
-      libfmt-dev libyaml-cpp-dev libcli11-dev libstb-dev libgtest-dev libgmock-dev zlib1g-dev)
+      libfmt-dev libyaml-cpp-dev libcli11-dev libstb-dev libgtest-dev libgmock-dev zlib1g-dev
+      libgloo-dev)  # gloo's headers only, for the distributed part (libtorch exports gloo itself)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

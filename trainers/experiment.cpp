@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/device.h"
+#include "core/distributed.h"
 #include "core/errors.h"
 #include "core/logging.h"
 #include "core/run_dir.h"
@@ -60,11 +61,14 @@ namespace {
 struct ExperimentKeys {
   core::RunSpec run;
   std::vector<Variant> variants;
+  std::string parallel;
 };
 
 ExperimentKeys read_experiment_keys(core::Section root, const std::string& kind) {
   ExperimentKeys k;
   k.run = core::read_run_spec(root, kind);
+  k.parallel = root.get<std::string>("parallel", "auto");
+  root.check_choice("parallel", k.parallel, {"auto", "runs", "data"});
   std::set<std::string> names;
   for (const auto& spec : root.get<std::vector<std::string>>("variants", {})) {
     k.variants.push_back(parse_variant(spec));
@@ -302,20 +306,37 @@ ExperimentReport run_experiment(const ExperimentSpec& given) {
         read_experiment_keys(config.root(), spec.kind);
         spec.read_job(config.root(), keys.run, static_cast<uint64_t>(seed));
         core::check_same_run(saved, single ? base.resolved_yaml() : config.resolved_yaml(),
-                             {"train.steps", "train.checkpoint_every"}, run_dir_of(v, seed).string());
+                             {"train.steps", "train.checkpoint_every", "parallel"}, run_dir_of(v, seed).string());
       }
     }
   }
-  record_input();
-  core::log_info("run directory: {}  ({} variant(s) x {} seed(s), device {})", dir->path().string(),
-                 keys.variants.size(), seeds.size(), core::describe_device(keys.run.device));
+  // A distributed launch (core/distributed.h) either splits the (variant, seed) runs across the
+  // ranks (parallel: runs) or trains each run on all of them (parallel: data); auto is data for
+  // a single run, runs otherwise.
+  const auto& dist = core::distributed();
+  const std::size_t n_runs = keys.variants.size() * seeds.size();
+  const bool data_parallel = dist.active() && (keys.parallel == "data" || (keys.parallel == "auto" && n_runs == 1));
+  const bool writer = dist.is_main();
+  if (writer) record_input();
+  core::log_info("run directory: {}  ({} variant(s) x {} seed(s), device {}{})", dir->path().string(),
+                 keys.variants.size(), seeds.size(), core::describe_device(keys.run.device),
+                 !dist.active()  ? std::string()
+                 : data_parallel ? fmt::format("; data-parallel on {} ranks", dist.world_size())
+                                 : fmt::format("; runs split across {} ranks", dist.world_size()));
 
   ExperimentReport report;
   report.dir = dir->path();
   report.name = keys.run.name;
+  std::size_t index = 0;
+  std::vector<std::string> mine;  // "index\n" + result.csv text of each run this rank did (runs split)
   for (const auto& v : keys.variants) {
     for (const auto seed : seeds) {
       RunRecord record{v.name, seed, run_dir_of(v, seed), {}};
+      const auto i = index++;
+      if (dist.active() && !data_parallel && static_cast<int64_t>(i) % dist.world_size() != dist.rank()) {
+        report.runs.push_back(record);  // another rank's run: its outcome is gathered below
+        continue;
+      }
       auto config = variant_config(spec, text, origin, v);
       read_experiment_keys(config.root(), spec.kind);
       TrainJob job = spec.read_job(config.root(), keys.run, static_cast<uint64_t>(seed));
@@ -326,19 +347,32 @@ ExperimentReport run_experiment(const ExperimentSpec& given) {
           done && (!done->stop_reason.empty() || done->steps >= job.trainer.steps())) {
         core::log_info("{} seed {}: finished earlier, kept", v.name, seed);
         record.outcome = *done;
-        report.runs.push_back(record);
-        continue;
+      } else {
+        fs::create_directories(record.dir);
+        if (!single && (!data_parallel || writer)) {
+          core::write_file_atomically(record.dir / "config.resolved.yaml", config.resolved_yaml());
+        }
+        core::log_info("{} seed {}: {}", v.name, seed, job.data.description);
+        record.outcome = run_train_job(job, record.dir, !spec.resume_dir.empty(), fmt::format("{} s{}", v.name, seed),
+                                       data_parallel ? &dist : nullptr);
       }
-      fs::create_directories(record.dir);
-      if (!single) core::write_file_atomically(record.dir / "config.resolved.yaml", config.resolved_yaml());
-      core::log_info("{} seed {}: {}", v.name, seed, job.data.description);
-      record.outcome = run_train_job(job, record.dir, !spec.resume_dir.empty(), fmt::format("{} s{}", v.name, seed));
+      mine.push_back(fmt::format("{}\n{}", i, format_run_outcome(record.outcome)));
       report.runs.push_back(record);
+    }
+  }
+  if (dist.active() && !data_parallel) {
+    // Every run's outcome, as its result.csv text (exact), in run order on every rank.
+    for (const auto& part : dist.all_gather(fmt::format("{}", fmt::join(mine, "\x1e")))) {
+      std::stringstream items(part);
+      for (std::string item; std::getline(items, item, '\x1e');) {
+        const auto newline = item.find('\n');
+        report.runs[std::stoul(item.substr(0, newline))].outcome = parse_run_outcome(item.substr(newline + 1));
+      }
     }
   }
   report.summary = summarize(report.runs);
   report.table = format_summary(report.summary, spec.table_metrics);
-  write_results(report.dir, report.runs, report.summary, report.table);
+  if (writer) write_results(report.dir, report.runs, report.summary, report.table);
   return report;
 }
 

@@ -10,6 +10,7 @@
 #include <torch/optim/optimizer.h>
 
 #include "core/checkpoint.h"
+#include "core/device.h"
 #include "core/errors.h"
 #include "core/logging.h"
 #include "regularizers/regularizer.h"
@@ -62,15 +63,43 @@ void MinibatchTrainer::add_callback(std::shared_ptr<Callback> callback) { callba
 
 void MinibatchTrainer::resume_from(const fs::path& checkpoint) { resume_path_ = checkpoint; }
 
+const core::DistributedContext* MinibatchTrainer::data_parallel() const {
+  const auto* d = options_.distributed();
+  return d && d->active() ? d : nullptr;
+}
+
 std::pair<torch::Tensor, torch::Tensor> MinibatchTrainer::step(const torch::Tensor& x, const torch::Tensor& y) {
   optimizer_->zero_grad();
-  const auto loss = x.defined() ? data_loss(model_.forward(x), y, options_.loss())
-                                : torch::zeros({}, models::parameter_options(model_));
+  const auto* dist = data_parallel();
+  torch::Tensor loss;
+  if (!x.defined()) {  // no training rows: the regularizers carry the loss
+    loss = torch::zeros({}, models::parameter_options(model_));
+  } else if (dist) {
+    // This rank's rows of the global batch; its loss weighted by its share, so that the summed
+    // gradients are those of the whole batch's mean loss.
+    const auto [lo, hi] = core::shard_range(x.size(0), dist->rank(), dist->world_size());
+    loss = data_loss(model_.forward(x.slice(0, lo, hi)), y.slice(0, lo, hi), options_.loss()) *
+           (static_cast<double>(hi - lo) / static_cast<double>(x.size(0)));
+  } else {
+    loss = data_loss(model_.forward(x), y, options_.loss());
+  }
   torch::Tensor penalty = torch::zeros({}, loss.options());
   for (const auto& r : regularizers_) penalty = penalty + r->penalty(model_);
+  if (dist) penalty = penalty / static_cast<double>(dist->world_size());  // the mean of the ranks' estimates
   (loss + penalty).backward();
+  if (dist) average_gradients();
   optimizer_->step();
   return {loss.detach(), penalty.detach()};
+}
+
+void MinibatchTrainer::average_gradients() {
+  std::vector<torch::Tensor> grads;
+  for (auto& p : model_.module->parameters()) {
+    if (!p.requires_grad()) continue;
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    grads.push_back(p.grad());
+  }
+  data_parallel()->all_reduce_sum(grads);  // the weights above make the sum the global step
 }
 
 std::pair<torch::Tensor, torch::Tensor> MinibatchTrainer::next_batch() {
@@ -116,7 +145,9 @@ std::map<std::string, double> MinibatchTrainer::evaluate(const Dataset& data) co
 }
 
 std::map<std::string, double> MinibatchTrainer::read_train_metrics() {
-  const auto host = torch::stack({sum_loss_, sum_penalty_}).to(torch::kCPU, torch::kFloat64);
+  std::vector<torch::Tensor> sums{torch::stack({sum_loss_, sum_penalty_})};
+  if (const auto* dist = data_parallel()) dist->all_reduce_sum(sums);  // the ranks' shares of each step
+  const auto host = sums[0].to(torch::kCPU, torch::kFloat64);
   const double count = static_cast<double>(std::max<int64_t>(sum_count_, 1));
   sum_loss_.zero_(), sum_penalty_.zero_(), sum_count_ = 0;
   std::map<std::string, double> out{{"train_loss", host[0].item<double>() / count},
@@ -148,11 +179,29 @@ TrainResult MinibatchTrainer::fit(const Dataset& data) {
   state.max_steps = options_.steps();
   state.step = step_;
   callbacks_.train_begin(state);
-  if (!resume_path_.empty()) {
+  const bool resumed = !resume_path_.empty();
+  if (resumed) {
     load_checkpoint(resume_path_);
     resume_path_.clear();
     state.step = step_;
     core::log_info("resumed at step {} of {}", step_, options_.steps());
+  }
+  if (const auto* dist = data_parallel()) {
+    if (batch_ < dist->world_size()) {
+      throw ConfigError(fmt::format("train.batch_size = {} rows is fewer than the {} ranks of data-parallel training: "
+                                    "raise train.batch_size (0: the full batch of {} rows) or launch fewer ranks",
+                                    batch_, dist->world_size(), n));
+    }
+    if (options_.loss().kind() == "trimmed") {
+      core::log_warn("data-parallel training trims each rank's slice of a batch, not the whole batch");
+    }
+    // Every rank's own regularizer points from here on (rank 0 keeps a one-process run's).
+    if (!resumed && dist->rank() > 0) core::seed_everything(options_.shuffle_seed() + 0x9E3779B97F4A7C15ULL * dist->rank());
+    torch::NoGradGuard no_grad;  // a broadcast into leaf parameters must not be recorded
+    std::vector<torch::Tensor> weights;
+    for (auto& p : model_.module->parameters()) weights.push_back(p.data());
+    for (auto& b : model_.module->buffers()) weights.push_back(b.data());
+    dist->broadcast(weights);
   }
 
   while (step_ < options_.steps() && !state.stop) {
@@ -178,6 +227,7 @@ TrainResult MinibatchTrainer::fit(const Dataset& data) {
       const auto path = options_.checkpoint_dir() / fmt::format("step_{:08d}.pt", step_);
       save_checkpoint(path);
       // Keep the two newest checkpoints.
+      if (const auto* dist = data_parallel(); dist && !dist->is_main()) continue;
       const auto old = options_.checkpoint_dir() / fmt::format("step_{:08d}.pt", step_ - 2 * options_.checkpoint_every());
       std::error_code ec;
       fs::remove(old, ec);
@@ -193,14 +243,48 @@ TrainResult MinibatchTrainer::fit(const Dataset& data) {
   return result;
 }
 
+namespace {
+
+// The generator state of this rank: the CPU one, and its CUDA device's when the model is there.
+torch::Tensor rank_rng_state(const torch::Device& device) {
+  auto state = at::globalContext().defaultGenerator(at::kCPU).get_state();
+  if (device.is_cuda()) state = torch::cat({state, at::globalContext().defaultGenerator(device).get_state()});
+  return state;
+}
+
+void set_rank_rng_state(const torch::Device& device, const torch::Tensor& state) {
+  at::Generator cpu = at::globalContext().defaultGenerator(at::kCPU);
+  const int64_t n_cpu = cpu.get_state().numel();
+  cpu.set_state(state.slice(0, 0, n_cpu).contiguous());
+  if (device.is_cuda() && state.numel() > n_cpu) {
+    at::Generator gen = at::globalContext().defaultGenerator(device);
+    gen.set_state(state.slice(0, n_cpu).contiguous());
+  }
+}
+
+}  // namespace
+
 void MinibatchTrainer::save_checkpoint(const fs::path& path) const {
+  auto sum_loss = sum_loss_, sum_penalty = sum_penalty_;
+  std::vector<torch::Tensor> rank_rng;
+  if (const auto* dist = data_parallel()) {
+    // Collective: every rank saves at the same step; rank 0 writes the global sums and every
+    // rank's generator state.
+    std::vector<torch::Tensor> sums{torch::stack({sum_loss_, sum_penalty_})};
+    dist->all_reduce_sum(sums);
+    sum_loss = sums[0][0], sum_penalty = sums[0][1];
+    rank_rng = dist->all_gather(rank_rng_state(models::parameter_options(model_).device()));
+    if (!dist->is_main()) return;
+  }
   core::CheckpointWriter w;
+  if (!rank_rng.empty()) w.integer("dist.world_size", static_cast<int64_t>(rank_rng.size()));
+  for (std::size_t r = 1; r < rank_rng.size(); ++r) w.tensor(fmt::format("dist.rng.rank{}", r), rank_rng[r]);
   w.module("model", *model_.module).optimizer("optimizer", *optimizer_);
   w.integer("trainer.step", step_).integer("trainer.cursor", cursor_).integer("trainer.sum_count", sum_count_);
   w.integer("trainer.has_order", order_.defined() ? 1 : 0);
   if (order_.defined()) w.tensor("trainer.order", order_);
   w.tensor("trainer.shuffle_rng", shuffle_gen_.get_state());
-  w.tensor("trainer.sum_loss", sum_loss_).tensor("trainer.sum_penalty", sum_penalty_);
+  w.tensor("trainer.sum_loss", sum_loss).tensor("trainer.sum_penalty", sum_penalty);
   std::string term_names;
   for (const auto& [name, sum] : sum_terms_) {
     term_names += name + "\n";
@@ -239,6 +323,17 @@ void MinibatchTrainer::load_checkpoint(const fs::path& path) {
                                       path.string(), order_.size(0), data_.train_x.size(0)));
   }
   r.restore_rng_state();
+  if (const auto* dist = data_parallel(); dist && dist->rank() > 0) {
+    // Rank 0's sums hold every rank's share; this rank's own generator, or (written by another
+    // number of ranks) a fresh one of its own.
+    sum_loss_.zero_(), sum_penalty_.zero_();
+    const auto key = fmt::format("dist.rng.rank{}", dist->rank());
+    if (r.has("dist.world_size") && r.integer("dist.world_size") == dist->world_size() && r.has(key)) {
+      set_rank_rng_state(models::parameter_options(model_).device(), r.tensor(key));
+    } else {
+      core::seed_everything(options_.shuffle_seed() + 0x9E3779B97F4A7C15ULL * dist->rank() + static_cast<uint64_t>(step_));
+    }
+  }
   callbacks_.load(r);
 }
 

@@ -19,6 +19,7 @@
 
 #include <torch/types.h>
 
+#include "core/distributed.h"
 #include "core/options.h"
 #include "models/model.h"
 #include "trainers/callbacks.h"
@@ -30,6 +31,9 @@ namespace regula::regularizers { class Regularizer; }
 namespace torch::optim { class Optimizer; }
 
 namespace regula::trainers {
+
+/// A non-owning pointer held by MinibatchOptions.
+using DistributedContextPtr = const core::DistributedContext*;
 
 /// Options of MinibatchTrainer.
 struct MinibatchOptions {
@@ -49,6 +53,15 @@ struct MinibatchOptions {
   REGULA_ARG(uint64_t, shuffle_seed) = 0;
   REGULA_ARG(LossOptions, loss);
   REGULA_ARG(OptimizerOptions, optimizer);
+  /// Data-parallel training over this context's ranks (not owned; null or a world of one:
+  /// one process).  Every rank builds the same trainer; parameters are broadcast from rank 0
+  /// at the start, each rank takes its contiguous slice of every batch (the batch is the
+  /// global one, so the shuffled order equals a one-process run's) and draws its own
+  /// regularizer points (rank-offset seeds, so a k-TV estimate stays unbiased, with
+  /// world_size times the points), and the gradients are summed in buckets, weighted so that
+  /// the step is that of the global batch's mean loss.  Rank 0 alone writes checkpoints;
+  /// every rank resumes from them (each rank's generator state is in them).
+  REGULA_ARG(DistributedContextPtr, distributed) = nullptr;
   REGULA_ARG(ScheduleOptions, schedule);
 };
 
@@ -100,6 +113,8 @@ class MinibatchTrainer {
   std::pair<torch::Tensor, torch::Tensor> next_batch();
   void load_checkpoint(const std::filesystem::path& path);
   std::map<std::string, double> read_train_metrics();
+  const core::DistributedContext* data_parallel() const;
+  void average_gradients();
 
   models::Model model_;
   std::vector<std::shared_ptr<regularizers::Regularizer>> regularizers_;

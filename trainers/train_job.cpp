@@ -1,6 +1,7 @@
 #include "trainers/train_job.h"
 
 #include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <torch/nn/module.h>
@@ -194,12 +195,15 @@ TrainJob read_train_job(core::Section root, const core::RunSpec& run, uint64_t s
   return job;
 }
 
-RunOutcome run_train_job(TrainJob& job, const fs::path& dir, bool resume, const std::string& label) {
+RunOutcome run_train_job(TrainJob& job, const fs::path& dir, bool resume, const std::string& label,
+                         const core::DistributedContext* data_parallel) {
   fs::create_directories(dir / "checkpoints");
   auto options = job.trainer;
-  options.checkpoint_dir(dir / "checkpoints");
+  options.checkpoint_dir(dir / "checkpoints").distributed(data_parallel);
+  const bool writer = !data_parallel || data_parallel->is_main();
   MinibatchTrainer trainer(job.model, job.regularizers, options);
-  trainer.add_callback(std::make_shared<CsvLogger>((dir / "metrics.csv").string()));
+  // Every rank has the same callbacks (their states are checkpointed by position); rank 0 logs.
+  trainer.add_callback(writer ? std::make_shared<CsvLogger>((dir / "metrics.csv").string()) : std::make_shared<Callback>());
   if (job.early_stopping) trainer.add_callback(std::make_shared<EarlyStopping>(*job.early_stopping));
   trainer.add_callback(std::make_shared<ProgressBar>(label));
   trainer.add_callback(std::make_shared<DivergenceCheck>(
@@ -214,8 +218,13 @@ RunOutcome run_train_job(TrainJob& job, const fs::path& dir, bool resume, const 
   outcome.stop_reason = result.stop_reason;
   outcome.metrics = result.metrics;
   outcome.seconds = result.seconds;
+  if (!writer) return outcome;
   write_predictions(job, dir);
+  core::write_file_atomically(dir / "result.csv", format_run_outcome(outcome));
+  return outcome;
+}
 
+std::string format_run_outcome(const RunOutcome& outcome) {
   std::string text = "key,value\n";
   text += fmt::format("steps,{}\nseconds,{}\n", outcome.steps, outcome.seconds);
   for (const auto& [k, v] : outcome.metrics) text += fmt::format("{},{}\n", k, v);
@@ -223,13 +232,19 @@ RunOutcome run_train_job(TrainJob& job, const fs::path& dir, bool resume, const 
   std::replace(reason.begin(), reason.end(), ',', ';');
   std::replace(reason.begin(), reason.end(), '\n', ' ');
   text += fmt::format("stop_reason,{}\n", reason);
-  core::write_file_atomically(dir / "result.csv", text);
-  return outcome;
+  return text;
 }
 
 std::optional<RunOutcome> read_run_outcome(const fs::path& dir) {
   std::ifstream in(dir / "result.csv");
   if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_run_outcome(text.str());
+}
+
+RunOutcome parse_run_outcome(const std::string& text) {
+  std::istringstream in(text);
   RunOutcome outcome;
   std::string line;
   std::getline(in, line);  // header

@@ -68,10 +68,17 @@ struct RunOutcome {
 
 /// Trains `job` in `dir` (metrics.csv, checkpoints/, predictions.csv, train.csv,
 /// result.csv when done).  With `resume`, continues from the newest checkpoint
-/// in dir/checkpoints (a fresh start when there is none).
-RunOutcome run_train_job(TrainJob& job, const std::filesystem::path& dir, bool resume, const std::string& label);
+/// in dir/checkpoints (a fresh start when there is none).  With `data_parallel`, every
+/// rank of it trains the one model together (MinibatchOptions::distributed) and rank 0
+/// alone writes the files.
+RunOutcome run_train_job(TrainJob& job, const std::filesystem::path& dir, bool resume, const std::string& label,
+                         const core::DistributedContext* data_parallel = nullptr);
 
 /// Reads result.csv of a finished run; nullopt when the run is not finished.
 std::optional<RunOutcome> read_run_outcome(const std::filesystem::path& dir);
+
+/// The text of result.csv ("key,value" lines; doubles round-trip exactly) and its reader.
+std::string format_run_outcome(const RunOutcome& outcome);
+RunOutcome parse_run_outcome(const std::string& text);
 
 }  // namespace regula::trainers

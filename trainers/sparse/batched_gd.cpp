@@ -167,6 +167,15 @@ void check_batched_fits(double problems, double rows, double d, double configs, 
   core::check_fits_in_memory(8.0 * (4.0 * problems * rows * d + 12.0 * problems * configs * d), what_to_reduce);
 }
 
+BatchedProblems slice_problems(const BatchedProblems& b, int64_t begin, int64_t end) {
+  const auto cut = [&](const torch::Tensor& t) { return t.defined() ? t.slice(0, begin, end).contiguous() : t; };
+  BatchedProblems out = b;
+  for (auto* t : {&out.X, &out.y, &out.inv_n, &out.Xt, &out.X_val, &out.y_val, &out.inv_n_val, &out.w_star, &out.support}) {
+    *t = cut(*t);
+  }
+  return out;
+}
+
 BatchedProblems stack_problems(const std::vector<SparseProblem>& problems, torch::Device device,
                                torch::ScalarType dtype) {
   if (problems.empty()) throw ConfigError("a sweep needs at least one problem");

@@ -47,6 +47,10 @@ struct BatchedProblems {
 BatchedProblems stack_problems(const std::vector<SparseProblem>& problems, torch::Device device,
                                torch::ScalarType dtype);
 
+/// Problems [begin, end) of `problems`, padded as they were (a distributed sweep's shard: each
+/// problem's runs are then the same computation as in the whole stack).
+BatchedProblems slice_problems(const BatchedProblems& problems, int64_t begin, int64_t end);
+
 /// Refuses, before any data is made, a batched run that would not fit in memory: `problems`
 /// problems of `rows` measurements (training and validation) in dimension `d`, each run with
 /// `configs` parameter sets (the data in float64 while generated, X and X^T, and the runs' state).

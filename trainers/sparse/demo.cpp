@@ -2,6 +2,7 @@
 // (window vs depth) and experiment 6 (recovering a real MNIST digit).
 #include "trainers/sparse/demo.h"
 
+#include "core/distributed.h"
 #include "core/logging.h"
 #include "core/mnist.h"
 #include "trainers/sparse/recover.h"
@@ -28,6 +29,7 @@ baselines: {replicates: 1}
 )";
 
 std::vector<RecoverReport> run_demo(const core::RunRequest& request) {
+  core::require_single_process("demo");
   core::RunRequest r = request;
   r.config_path.clear();  // the demo always runs its embedded defaults (overrides still apply)
   std::vector<RecoverReport> out;

@@ -5,6 +5,8 @@
 #include <map>
 
 #include <fmt/format.h>
+
+#include "core/distributed.h"
 #include <fmt/ranges.h>
 
 #include "core/device.h"
@@ -68,6 +70,7 @@ std::string num(double x) { return std::isnan(x) ? std::string() : fmt::format("
 }  // namespace
 
 RecoverReport run_recover(const core::RunRequest& request, const std::string& defaults, const std::string& command) {
+  core::require_single_process(command);
   auto config = core::load_run_config(request, defaults, command, "recover");
   auto root = config.root();
   const auto run = core::read_run_spec(root, "recover");

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/device.h"
+#include "core/distributed.h"
 #include "core/errors.h"
 #include "core/logging.h"
 #include "core/plot.h"
@@ -73,23 +74,66 @@ std::filesystem::path run_sweep(const core::RunRequest& request, const std::stri
         configs.push_back({depth, grid.scales[i].alpha(depth), eta});
         keys.push_back({depth, i, eta});
       }
-  const auto batched = stack_problems(problems, run.device, run.dtype);
-  const int64_t total = batched.problems() * static_cast<int64_t>(configs.size());
-  core::log_info("sweep: {} problems (n in {} x {} seeds) x {} parameter sets = {} runs, {} steps, one batched computation",
-                 batched.problems(), ns.size(), seeds, configs.size(), total, grid.steps);
+  // A distributed sweep (core/distributed.h) splits the problems across the ranks, each shard
+  // padded as the whole stack is, so every run is the computation a one-process sweep does;
+  // rank 0 gathers the runs' numbers and writes the same files.
+  const auto& dist = core::distributed();
+  const auto all = stack_problems(problems, run.device, run.dtype);
+  if (all.problems() < dist.world_size()) {
+    throw ConfigError(fmt::format("the sweep has {} problems (data.n x seeds), fewer than the {} ranks it was launched "
+                                  "on: launch fewer ranks or add seeds", all.problems(), dist.world_size()));
+  }
+  const auto [p_begin, p_end] = core::shard_range(all.problems(), dist.rank(), dist.world_size());
+  const auto batched = dist.active() ? slice_problems(all, p_begin, p_end) : all;
+  const int64_t total = all.problems() * static_cast<int64_t>(configs.size());
+  core::log_info("sweep: {} problems (n in {} x {} seeds) x {} parameter sets = {} runs, {} steps, one batched computation{}",
+                 all.problems(), ns.size(), seeds, configs.size(), total, grid.steps,
+                 dist.active() ? fmt::format(" per rank ({} ranks)", dist.world_size()) : "");
   const auto t0 = std::chrono::steady_clock::now();
   trainers::CallbackList progress;
   progress.add(std::make_shared<trainers::ProgressBar>(fmt::format("{} runs", total)));
-  const auto res = run_batched_gd(batched, configs, grid.batched_options(request, dir, config).callbacks(&progress));
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  core::log_info("{} runs in {:.2f} s ({:.1f} runs/s)", total, secs, total / secs);
+  auto options = grid.batched_options(request, dir, config).callbacks(&progress);
+  if (dist.active()) {
+    options.checkpoint_path((dir.checkpoints() / fmt::format("batched_gd.rank{}of{}.pt", dist.rank(), dist.world_size())).string());
+  }
+  const auto res = run_batched_gd(batched, configs, options);
 
-  // Support recovery at the best iterate: |w_i| > thr * min_S |w*_i| exactly on S.
+  // Each run's numbers (support recovery at the best iterate: |w_i| > thr * min_S |w*_i|
+  // exactly on S), gathered in problem order.
+  struct RunRow {
+    double best_error, best_step, final_error, coord_start, coord_end, coord_censored, err_start, err_end, err_censored,
+        val_sel_error, recovered, diverged;
+  };
+  constexpr int64_t kFields = sizeof(RunRow) / sizeof(double);
   const auto wstar = batched.w_star;  // [P, 1, d]
   const auto min_s = wstar.abs().masked_fill(batched.support.logical_not(), INFINITY).amin(-1, true);  // [P,1,1]
   const auto chosen = res.best_w.abs() > min_s * rec_thr;                                            // [P,C,d]
   const auto recovered = chosen.eq(batched.support).all(-1).cpu();                                   // [P,C]
   const auto final_err = (res.final_w - wstar).square().sum(-1).to(torch::kCPU, torch::kDouble);
+  std::vector<RunRow> mine;
+  for (int64_t p = 0; p < res.problems; ++p) {
+    for (int64_t c = 0; c < res.configs; ++c) {
+      const auto i = static_cast<std::size_t>(res.index(p, c));
+      const auto& key = keys[static_cast<std::size_t>(c)];
+      const auto cw = coordinate_window(res.steps, res.support_dev[i], res.off_max[i], windows.coord_tol,
+                                        windows.threshold(grid.scales[key.w0].w0(key.depth)));
+      const auto ew = error_window(res.steps, res.error[i], windows.error_factor);
+      const bool div = res.diverged[i] != 0;
+      mine.push_back({res.best_error[p][c].item<double>(), double(res.best_step[p][c].item<int64_t>()),
+                      final_err[p][c].item<double>(), double(cw.start), double(cw.end), double(cw.censored),
+                      double(ew.start), double(ew.end), double(ew.censored),
+                      res.val_best_error.defined() ? res.val_best_error[p][c].item<double>() : NAN,
+                      !div && recovered[p][c].item<bool>() ? 1.0 : 0.0, div ? 1.0 : 0.0});
+    }
+  }
+  std::vector<RunRow> rows;
+  for (const auto& part : dist.all_gather(torch::from_blob(mine.data(), {int64_t(mine.size()) * kFields}, torch::kDouble))) {
+    const auto* q = reinterpret_cast<const RunRow*>(part.contiguous().data_ptr<double>());
+    rows.insert(rows.end(), q, q + part.numel() / kFields);
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  core::log_info("{} runs in {:.2f} s ({:.1f} runs/s)", total, secs, total / secs);
+  if (!dist.is_main()) return dir.path();
 
   core::CsvWriter csv(dir.file("sweep.csv"),
                       {"depth", "w0", "alpha", "lr", "seed", "n", "k", "n_over_k", "best_error", "best_step",
@@ -99,29 +143,27 @@ std::filesystem::path run_sweep(const core::RunRequest& request, const std::stri
   using GroupKey = std::tuple<int64_t, std::size_t, double, int64_t>;
   struct Group { std::vector<double> rec, best, cw, ew; int64_t diverged = 0, cw_censored = 0, ew_censored = 0; };
   std::map<GroupKey, Group> groups;
-  for (int64_t p = 0; p < res.problems; ++p) {
-    for (int64_t c = 0; c < res.configs; ++c) {
-      const auto i = static_cast<std::size_t>(res.index(p, c));
+  const auto n_configs = static_cast<int64_t>(configs.size());
+  for (int64_t p = 0; p < all.problems(); ++p) {
+    for (int64_t c = 0; c < n_configs; ++c) {
+      const auto& r = rows[static_cast<std::size_t>(p * n_configs + c)];
       const auto& key = keys[static_cast<std::size_t>(c)];
       const double w0 = grid.scales[key.w0].w0(key.depth);
-      const auto cw = coordinate_window(res.steps, res.support_dev[i], res.off_max[i], windows.coord_tol,
-                                                  windows.threshold(w0));
-      const auto ew = error_window(res.steps, res.error[i], windows.error_factor);
-      const bool div = res.diverged[i] != 0;
-      const bool ok = !div && recovered[p][c].item<bool>();
+      const Window cw{int64_t(r.coord_start), int64_t(r.coord_end), r.coord_censored != 0};
+      const Window ew{int64_t(r.err_start), int64_t(r.err_end), r.err_censored != 0};
+      const bool div = r.diverged != 0, ok = r.recovered != 0;
       const auto [n, s] = problem_keys[static_cast<std::size_t>(p)];
       csv.row({{"depth", double(key.depth)}, {"w0", w0}, {"alpha", configs[static_cast<std::size_t>(c)].alpha},
                {"lr", key.eta}, {"seed", double(s)}, {"n", double(n)}, {"k", k}, {"n_over_k", double(n) / k},
-               {"best_error", res.best_error[p][c].item<double>()}, {"best_step", double(res.best_step[p][c].item<int64_t>())},
-               {"final_error", final_err[p][c].item<double>()}, {"coord_start", double(cw.start)},
+               {"best_error", r.best_error}, {"best_step", r.best_step},
+               {"final_error", r.final_error}, {"coord_start", double(cw.start)},
                {"coord_end", double(cw.end)}, {"coord_width", double(cw.width())},
                {"coord_censored", double(cw.censored)}, {"err_start", double(ew.start)},
                {"err_end", double(ew.end)}, {"err_width", double(ew.width())}, {"err_censored", double(ew.censored)},
-               {"val_sel_error", res.val_best_error.defined() ? res.val_best_error[p][c].item<double>() : NAN},
-               {"recovered", ok ? 1.0 : 0.0}, {"diverged", div ? 1.0 : 0.0}});
+               {"val_sel_error", r.val_sel_error}, {"recovered", ok ? 1.0 : 0.0}, {"diverged", div ? 1.0 : 0.0}});
       auto& g = groups[{key.depth, key.w0, key.eta, n}];
       g.rec.push_back(ok ? 1.0 : 0.0);
-      g.best.push_back(div ? NAN : res.best_error[p][c].item<double>());
+      g.best.push_back(div ? NAN : r.best_error);
       g.cw.push_back(double(cw.width()));
       g.ew.push_back(double(ew.width()));
       g.diverged += div;
