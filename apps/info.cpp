@@ -12,6 +12,7 @@
 #include "core/device.h"
 #include "core/errors.h"
 #include "core/logging.h"
+#include "core/plot.h"
 
 namespace regula::apps {
 
@@ -29,6 +30,8 @@ void add_info_command(CLI::App& app) {
     fmt::print("fmt         {}.{}.{}\n", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100);
     fmt::print("cuda        {} device(s) available\n", torch::cuda::is_available() ? torch::cuda::device_count() : 0);
     fmt::print("device      {}\n", core::describe_device(device));
+    const auto plot_script = core::plot_script();
+    fmt::print("plot script {}\n", plot_script.empty() ? "none found (set REGULA_PLOT_SCRIPT)" : plot_script.string());
 
     // A tiny regression step: the loss must drop.
     core::seed_everything(0);

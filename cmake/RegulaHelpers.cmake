@@ -19,4 +19,10 @@ function(regula_use_pch target)
     target_precompile_headers(regula_pch PRIVATE ${PROJECT_SOURCE_DIR}/core/pch.h)
   endif()
   target_precompile_headers(${target} REUSE_FROM regula_pch)
+  # The PCH is compiled -fPIC (CMAKE_POSITION_INDEPENDENT_CODE) and gcc rejects it for an
+  # executable's -fPIE, so programs compile -fPIC too (the later flag wins; still linked as PIE).
+  get_target_property(_type ${target} TYPE)
+  if(_type STREQUAL "EXECUTABLE")
+    target_compile_options(${target} PRIVATE -fPIC)
+  endif()
 endfunction()

@@ -9,6 +9,15 @@
 
 #include <fmt/format.h>
 
+// Regula is built against one fmt (Debian's, through the fmt shim, CMakeLists.txt); LibTorch
+// bundles another.  A program compiled against the other still links and then misbehaves, so
+// a mismatch stops the build here.  regula::regula defines the expected version.
+#ifdef REGULA_EXPECTED_FMT_VERSION
+static_assert(FMT_VERSION == REGULA_EXPECTED_FMT_VERSION,
+              "Regula: <fmt/format.h> is not the fmt Regula was built with (LibTorch's bundled copy "
+              "came first?): put Regula's fmt-shim include directory before torch's (link regula::regula)");
+#endif
+
 namespace regula::core {
 
 enum class LogLevel { kQuiet = 0, kInfo = 1, kVerbose = 2 };

@@ -1,18 +1,16 @@
 #include "core/plot.h"
 
+#include <link.h>
+
 #include <cstdlib>
+#include <system_error>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "core/logging.h"
 
-#ifndef REGULA_SOURCE_DIR
-#define REGULA_SOURCE_DIR "."
-#endif
-#ifndef REGULA_DEFAULT_PYTHON
-#define REGULA_DEFAULT_PYTHON "python3"
-#endif
+namespace fs = std::filesystem;
 
 namespace regula::core {
 namespace {
@@ -21,14 +19,51 @@ std::string quote(const std::string& s) {
   for (char c : s) out += (c == '\'') ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
+
+// The loaded libc10.so, e.g. <venv>/lib/python3.11/site-packages/torch/lib/libc10.so.
+fs::path loaded_libc10() {
+  fs::path found;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* out) {
+        if (info->dlpi_name == nullptr || fs::path(info->dlpi_name).filename() != "libc10.so") return 0;
+        *static_cast<fs::path*>(out) = info->dlpi_name;
+        return 1;
+      },
+      &found);
+  return found;
+}
+
+// The interpreter of the environment whose torch wheel this process runs on:
+// <prefix>/lib/pythonX.Y/site-packages/torch/lib/libc10.so -> <prefix>/bin/python3.
+std::string torch_python() {
+  const fs::path lib = loaded_libc10();
+  if (lib.empty()) return "";
+  const fs::path prefix = lib.parent_path().parent_path().parent_path().parent_path().parent_path().parent_path();
+  std::error_code ec;
+  const fs::path python = prefix / "bin" / "python3";
+  return fs::exists(python, ec) ? python.string() : "";
+}
 }  // namespace
 
-bool run_plot_script(const std::string& kind, const std::filesystem::path& run_dir) {
-  const std::filesystem::path script = std::filesystem::path(REGULA_SOURCE_DIR) / "scripts" / "plot.py";
+fs::path plot_script() {
+  if (const char* env = std::getenv("REGULA_PLOT_SCRIPT")) return env;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  for (fs::path dir = exe.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    const fs::path script = dir / "share" / "regula" / "plot.py";
+    if (fs::is_regular_file(script, ec)) return script;
+    if (dir == dir.root_path()) break;
+  }
+  return {};
+}
+
+bool run_plot_script(const std::string& kind, const fs::path& run_dir) {
+  const fs::path script = plot_script();
   // $REGULA_PYTHON, when set, is the only interpreter tried (empty: no plots).
   const char* env = std::getenv("REGULA_PYTHON");
   const std::vector<std::string> candidates =
-      env ? std::vector<std::string>{env} : std::vector<std::string>{REGULA_DEFAULT_PYTHON, "python3"};
+      env ? std::vector<std::string>{env} : std::vector<std::string>{torch_python(), "python3"};
   std::string python;
   for (const auto& candidate : candidates) {
     if (candidate.empty()) continue;
@@ -38,9 +73,15 @@ bool run_plot_script(const std::string& kind, const std::filesystem::path& run_d
       break;
     }
   }
+  std::error_code ec;
+  if (script.empty() || !fs::is_regular_file(script, ec)) {
+    log_info("plots skipped (no plot script{}); set REGULA_PLOT_SCRIPT to <prefix>/share/regula/plot.py to plot",
+             script.empty() ? "" : " at " + script.string());
+    return false;
+  }
   const std::string cmd = fmt::format("{} {} {}", quote(python.empty() ? "python3" : python),
                                       quote(script.string()), fmt::format("{} {}", kind, quote(run_dir.string())));
-  if (python.empty() || !std::filesystem::exists(script)) {
+  if (python.empty()) {
     log_info("plots skipped (no Python with matplotlib found); to plot later: {}", cmd);
     return false;
   }

@@ -294,3 +294,17 @@ TEST_F(PlotTest, MetricsCurvesFromCsvOrOneLineWhenNoMatplotlib) {
   EXPECT_TRUE(core::run_plot_script("metrics.curves", tmp()));
   EXPECT_TRUE(fs::exists(tmp() / "plots" / "metrics.png"));
 }
+
+// No build path is compiled in: the build tree finds <build>/share/regula/plot.py (a link to
+// scripts/plot.py) above the test binary, as an installed program finds <prefix>/share/regula.
+TEST_F(PlotTest, ScriptFromTheEnvironmentOrAboveTheProgram) {
+  ::unsetenv("REGULA_PLOT_SCRIPT");
+  const fs::path found = core::plot_script();
+  ASSERT_FALSE(found.empty());
+  EXPECT_EQ(found.parent_path().parent_path().filename(), "share") << found;
+  EXPECT_TRUE(fs::equivalent(found, fs::path(REGULA_SOURCE_DIR) / "scripts" / "plot.py")) << found;
+  ::setenv("REGULA_PLOT_SCRIPT", "/elsewhere/plot.py", 1);
+  EXPECT_EQ(core::plot_script(), fs::path("/elsewhere/plot.py"));
+  EXPECT_FALSE(core::run_plot_script("metrics.curves", tmp()));  // a missing script: one line, no throw
+  ::unsetenv("REGULA_PLOT_SCRIPT");
+}
