@@ -57,6 +57,7 @@ as (pde, method, step, seconds, rel_l2): the error at equal wall time.
     $PY bench/pinn_deepxde.py --check                       # residual of the exact solutions (float64)
     $PY bench/pinn_deepxde.py --steps 2000 --csv pinn.csv   # all four PDEs, both methods
     $PY bench/pinn_deepxde.py --pdes kdv --methods torch_nested --resample --curve curve.csv
+    $PY bench/pinn_deepxde.py --report pinn.csv curve.csv   # markdown table (+ L2 at equal wall time)
 """
 import argparse
 import math
@@ -481,6 +482,40 @@ def check(pdes, seed):
     assert worst < 1e-8, worst
 
 
+# --- report ---------------------------------------------------------------------------------
+
+def report(paths):
+    """One markdown table from CSVs of --csv (and --curve: the error at equal wall time, the last
+    evaluation of each method at or before the fastest method's total time for that PDE)."""
+    import csv
+    runs, curves = [], {}
+    for path in paths:
+        with open(path) as fh:
+            for r in csv.DictReader(fh):
+                if "step" in r:
+                    curves.setdefault((r["pde"], r["method"]), []).append((int(r["step"]), float(r["seconds"]),
+                                                                          float(r["rel_l2"])))
+                else:
+                    runs.append(r)
+    print("| pde | method | steps | ms/step | rel L2 after N | seconds total | vs torch_nested | rel L2 at equal time |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name in PROBLEMS:
+        mine = [r for r in runs if r["pde"] == name]
+        if not mine:
+            continue
+        ref = {r["method"]: float(r["ms_per_step"]) for r in mine}.get("torch_nested")
+        t_eq = min(float(r["seconds_total"]) for r in mine)
+        for r in mine:
+            ms = float(r["ms_per_step"])
+            ratio = f"{ms / ref:.2f}x" if ref else "-"
+            pts = [c for c in curves.get((name, r["method"]), []) if c[1] <= t_eq * 1.0001]
+            eq = f"{pts[-1][2]:.3e} (step {pts[-1][0]}, {pts[-1][1]:.0f} s)" if pts else "-"
+            print(f"| {name} | {r['method']} | {r['steps']} | {ms:.1f} | {float(r['rel_l2']):.3e} | "
+                  f"{float(r['seconds_total']):.0f} | {ratio} | {eq} |")
+    print("vs torch_nested: ms/step over the plain-PyTorch nested-autograd step; equal time: the last L2 "
+          "evaluation at or before the fastest method's total training time for that PDE")
+
+
 # --- main ----------------------------------------------------------------------------------
 
 def load():
@@ -502,7 +537,11 @@ def main():
     ap.add_argument("--csv", help="write pde, method, steps, ms_per_step, rel_l2, seconds_total, ... here")
     ap.add_argument("--curve", help="write pde, method, step, seconds, rel_l2 here (error against wall time)")
     ap.add_argument("--check", action="store_true", help="only check the exact solutions' residuals (float64)")
+    ap.add_argument("--report", nargs="+", help="print the table of these --csv / --curve files and exit")
     args = ap.parse_args()
+    if args.report:
+        report(args.report)
+        return
     torch.set_num_threads(args.threads)
     pdes = [s for s in args.pdes.split(",") if s]
     if args.check:
