@@ -6,15 +6,15 @@ benchmark, with the network, loss and point counts the C++ trainer uses:
 
   poisson2d     (x, y) in [0,1]^2:  -(u_xx + u_yy) = 2 pi^2 sin(pi x) sin(pi y), u = 0 on the boundary
   kdv           (x, t) in [-5,5]x[0,1]: u_t + 6 u u_x + u_xxx = 0, soliton c = 1; u = exact at x = +-5 and t = 0
-  beam          (x, t) in [0,1]^2:  u_tt + u_xxxx = 0, u = sin(pi x) cos(pi^2 t); u = u_xx = 0 at x = 0, 1;
-                                    u(x,0) = sin(pi x), u_t(x,0) = 0
+  beam          x in [0,1]: u_xxxx = -1 (the Euler-Bernoulli cantilever, DeepXDE's Euler beam), u = u_x = 0
+                                    at x = 0, u_xx = u_xxx = 0 at x = 1; u = -x^4/24 + x^3/6 - x^2/4
   biharmonic2d  (x, y) in [0,1]^2:  u_xxxx + 2 u_xxyy + u_yyyy = 4 pi^4 sin(pi x) sin(pi y); u = 0 on the
                                     boundary, u_xx = 0 on x = 0, 1, u_yy = 0 on y = 0, 1
 
-MLP 2-64-64-64-1, tanh, Glorot-normal weights and zero biases (DeepXDE's FNN "Glorot normal"), float32,
+MLP d-64-64-64-1 (d = 2; 1 for the beam), tanh, Glorot-normal weights and zero biases (DeepXDE's FNN "Glorot normal"), float32,
 Adam lr 1e-3, loss = MSE(PDE residual) + sum over conditions of MSE(condition residual), weights 1,
-one thread.  Relative L2 error = ||u - u*|| / ||u*|| on the 101 x 101 grid of the domain (boundary
-included).
+one thread.  Relative L2 error = ||u - u*|| / ||u*|| on the 101 x 101 grid of the domain (101 points
+for the beam; boundary included).
 
 Methods (--methods):
   deepxde       what a DeepXDE user writes: dde.geometry.Rectangle / GeometryXTime, dde.icbc.DirichletBC,
@@ -34,7 +34,8 @@ front of train_x_all (`train_x`), and the PDE function runs on every row of it. 
 num_domain = 1024 and
   poisson2d     num_boundary = 256                    -> u = 0: 256 points
   kdv           num_boundary = 256, num_initial = 256 -> u(+-5, t): 256, u(x, 0): 256
-  beam          num_boundary = 256, num_initial = 256 -> u = 0: 256, u_xx = 0: 256, u(x,0): 256, u_t(x,0): 256
+  beam          num_boundary = 2 (an interval's boundary is its two end points: one point per condition,
+                where the other methods repeat the same point 256 times)
   biharmonic2d  num_boundary = 512                    -> u = 0: 512, u_xx = 0 (x faces): ~256, u_yy = 0 (y faces): ~256
 (each run prints the exact counts: PDE-term points and network rows per step).  The biharmonic's
 u = 0 term sees the whole boundary, so it gets twice the points of the face terms.
@@ -78,7 +79,7 @@ from bench_csv import write_rows  # noqa: E402
 
 PI = math.pi
 N_INTERIOR, N_COND = 1024, 256
-WIDTHS = [2, 64, 64, 64, 1]
+HIDDEN = [64, 64, 64]
 
 
 # --- plain PyTorch derivatives --------------------------------------------------------------
@@ -100,7 +101,12 @@ def sin_sin(x):
 
 def box(n, lo, hi, gen, dtype):
     lo, hi = torch.tensor(lo, dtype=dtype), torch.tensor(hi, dtype=dtype)
-    return lo + (hi - lo) * torch.rand(n, 2, generator=gen, dtype=dtype)
+    return lo + (hi - lo) * torch.rand(n, len(lo), generator=gen, dtype=dtype)
+
+
+def at_point(n, point, dtype):
+    """n copies of one point (a condition at an end of an interval)."""
+    return torch.tensor([point], dtype=dtype).repeat(n, 1)
 
 
 def on_faces(n, lo, hi, axis, gen, dtype):
@@ -221,46 +227,46 @@ class KdV(Problem):
 
 
 class Beam(Problem):
-    name = "beam"
+    name, lo, hi = "beam", (0.0,), (1.0,)
 
     def exact(self, x):
-        return torch.sin(PI * col(x, 0)) * torch.cos(PI**2 * col(x, 1))
+        x = col(x, 0)
+        return -x**4 / 24 + x**3 / 6 - x**2 / 4
 
     def residual(self, x, u):
-        g = grad(u, x)
-        u_tt = col(grad(col(g, 1), x), 1)
-        u_xx = col(grad(col(g, 0), x), 0)
-        u_xxx = col(grad(u_xx, x), 0)
-        u_xxxx = col(grad(u_xxx, x), 0)
-        return u_tt + u_xxxx
+        u_x = grad(u, x)
+        u_xx = grad(u_x, x)
+        u_xxxx = grad(grad(u_xx, x), x)
+        return u_xxxx + 1
 
     def conditions(self):
-        lo, hi = self.lo, self.hi
-        faces = lambda n, g, d: on_faces(n, lo, hi, 0, g, d)  # noqa: E731
-        t0 = lambda n, g, d: at_time_zero(n, lo, hi, g, d)  # noqa: E731
-        return [Cond("u=0", faces, lambda x, u: u, False),
-                Cond("u_xx=0", faces, lambda x, u: col(grad(col(grad(u, x), 0), x), 0), True),
-                Cond("u(x,0)", t0, lambda x, u: u - torch.sin(PI * col(x, 0)), False),
-                Cond("u_t(x,0)", t0, lambda x, u: col(grad(u, x), 1), True)]
+        left = lambda n, g, d: at_point(n, 0.0, d)  # noqa: E731
+        right = lambda n, g, d: at_point(n, 1.0, d)  # noqa: E731
+        return [Cond("u(0)=0", left, lambda x, u: u, False),
+                Cond("u_x(0)=0", left, lambda x, u: grad(u, x), True),
+                Cond("u_xx(1)=0", right, lambda x, u: grad(grad(u, x), x), True),
+                Cond("u_xxx(1)=0", right, lambda x, u: grad(grad(grad(u, x), x), x), True)]
 
     def deepxde(self, dde, distribution):
-        geomtime = dde.geometry.GeometryXTime(dde.geometry.Interval(0, 1), dde.geometry.TimeDomain(0, 1))
+        # DeepXDE's own Euler beam example (examples/pinn_forward/Euler_beam.py).
+        geom = dde.geometry.Interval(0, 1)
+
+        def ddy(x, y):
+            return dde.grad.hessian(y, x)
+
+        def dddy(x, y):
+            return dde.grad.jacobian(ddy(x, y), x)
 
         def pde(x, y):
-            u_tt = dde.grad.hessian(y, x, i=1, j=1)
-            u_xx = dde.grad.hessian(y, x, i=0, j=0)
-            u_xxxx = dde.grad.hessian(u_xx, x, i=0, j=0)
-            return u_tt + u_xxxx
+            return dde.grad.hessian(ddy(x, y), x) + 1
 
-        bc_u = dde.icbc.DirichletBC(geomtime, lambda x: 0, lambda _, on_b: on_b)
-        bc_uxx = dde.icbc.OperatorBC(geomtime, lambda x, y, _: dde.grad.hessian(y, x, i=0, j=0),
-                                     lambda _, on_b: on_b)
-        ic_u = dde.icbc.IC(geomtime, lambda x: np.sin(PI * x[:, 0:1]), lambda _, on_i: on_i)
-        ic_ut = dde.icbc.OperatorBC(geomtime, lambda x, y, _: dde.grad.jacobian(y, x, i=0, j=1),
-                                    lambda x, _: np.isclose(x[1], 0))
-        return dde.data.TimePDE(geomtime, pde, [bc_u, bc_uxx, ic_u, ic_ut], num_domain=N_INTERIOR,
-                                num_boundary=256, num_initial=256, train_distribution=distribution), \
-            ["u=0", "u_xx=0", "u(x,0)", "u_t(x,0)"]
+        left = lambda x, on_b: on_b and dde.utils.isclose(x[0], 0)  # noqa: E731
+        right = lambda x, on_b: on_b and dde.utils.isclose(x[0], 1)  # noqa: E731
+        bcs = [dde.icbc.DirichletBC(geom, lambda x: 0, left), dde.icbc.NeumannBC(geom, lambda x: 0, left),
+               dde.icbc.OperatorBC(geom, lambda x, y, _: ddy(x, y), right),
+               dde.icbc.OperatorBC(geom, lambda x, y, _: dddy(x, y), right)]
+        return dde.data.PDE(geom, pde, bcs, num_domain=N_INTERIOR, num_boundary=2,
+                            train_distribution=distribution), ["u(0)=0", "u_x(0)=0", "u_xx(1)=0", "u_xxx(1)=0"]
 
 
 class Biharmonic2d(Problem):
@@ -311,11 +317,14 @@ PROBLEMS = {p.name: p for p in (Poisson2d(), KdV(), Beam(), Biharmonic2d())}
 
 
 def grid(problem, dtype=torch.float32):
-    """The 101 x 101 grid of the domain (boundary included), as (10201, 2)."""
-    a = torch.linspace(problem.lo[0], problem.hi[0], 101, dtype=torch.float64)
-    b = torch.linspace(problem.lo[1], problem.hi[1], 101, dtype=torch.float64)
-    x = torch.stack(torch.meshgrid(a, b, indexing="ij"), -1).reshape(-1, 2)
+    """The grid of 101 points per axis of the domain (boundary included), as (101^d, d)."""
+    axes = [torch.linspace(lo, hi, 101, dtype=torch.float64) for lo, hi in zip(problem.lo, problem.hi)]
+    x = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, len(axes))
     return x.to(dtype), problem.exact(x)
+
+
+def widths(problem):
+    return [len(problem.lo)] + HIDDEN + [1]
 
 
 def rel_l2(u_pred, u_exact):
@@ -334,8 +343,9 @@ def step_stats(durations, warmup, window):
 
 # --- plain PyTorch -------------------------------------------------------------------------
 
-def mlp():
+def mlp(problem):
     layers = []
+    WIDTHS = widths(problem)
     for i in range(len(WIDTHS) - 1):
         lin = torch.nn.Linear(WIDTHS[i], WIDTHS[i + 1])
         torch.nn.init.xavier_normal_(lin.weight)
@@ -359,7 +369,7 @@ def torch_loss(problem, net, x_pde, conds, x_conds):
 def run_torch_nested(problem, args, curve):
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
-    net = mlp()
+    net = mlp(problem)
     adam = torch.optim.Adam(net.parameters(), lr=1e-3)
     conds = problem.conditions()
     draw = lambda: (box(N_INTERIOR, problem.lo, problem.hi, gen, torch.float32),  # noqa: E731
@@ -407,7 +417,7 @@ def run_deepxde(problem, args, curve):
     dde.config.set_default_float("float32")
     dde.config.set_random_seed(args.seed)
     data, names = problem.deepxde(dde, "pseudo" if args.resample else "Hammersley")
-    net = dde.nn.FNN(WIDTHS, "tanh", "Glorot normal")
+    net = dde.nn.FNN(widths(problem), "tanh", "Glorot normal")
     model = dde.Model(data, net)
     model.compile("adam", lr=1e-3)
     xg, ug = grid(problem)

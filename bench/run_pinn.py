@@ -45,7 +45,7 @@ def main():
     subprocess.run([os.path.join(args.build, "bench", "pinn_step"), "--pde", *pdes, "--steps", str(args.steps),
                     "--csv", regula_csv], check=True, env=env)
     if os.path.exists(args.python):
-        subprocess.run([args.python, os.path.join(ROOT, "bench", "pinn_deepxde.py"), "--pde", ",".join(pdes),
+        subprocess.run([args.python, os.path.join(ROOT, "bench", "pinn_deepxde.py"), "--pdes", ",".join(pdes),
                         "--steps", str(args.steps), "--csv", peer_csv], check=True, env=dict(env, DDE_BACKEND="pytorch"))
     else:
         print(f"(no DeepXDE venv at {args.python}: run bench/setup_pinn_env.sh for the peers)", file=sys.stderr)
