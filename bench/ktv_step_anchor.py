@@ -42,7 +42,21 @@ def pure_partials(f, z, coords, k):
     return torch.stack(per_output, 1).view(s, m, -1).permute(1, 0, 2)
 
 
-def time_case(k, args, device):
+def add_step_options(p):
+    """The options time_case reads (shared with bench/ktv_op_bench.py)."""
+    p.add_argument("--orders", default="1,2,3,4,5,6", help="orders k to time, e.g. 1,2,3")
+    p.add_argument("--samples", type=int, default=1024)
+    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--budget", type=float, default=2.0)
+    p.add_argument("--min-reps", type=int, default=3)
+    p.add_argument("--max-reps", type=int, default=50)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+
+
+def time_case(k, args, device, partials=pure_partials):
+    """Median and best step [ms] and the repetitions; `partials(f, z, coords, k)` gives the derivatives
+    (nested autograd here; bench/ktv_op_bench.py passes the torch.ops.regula op)."""
     torch.manual_seed(0)
     f = mlp().to(device)
     adam = torch.optim.Adam(f.parameters(), lr=1e-3)
@@ -57,7 +71,7 @@ def time_case(k, args, device):
     def step():
         adam.zero_grad()
         z = low + width * torch.rand(args.samples, 2, device=device)
-        d = pure_partials(f, z, coords, k)
+        d = partials(f, z, coords, k)
         penalty = 1e-3 * volume * d.square().sum((1, 2)).mean()
         loss = (f(x) - y).square().mean() + penalty
         loss.backward()
@@ -130,15 +144,8 @@ def report(paths):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--orders", default="1,2,3,4,5,6", help="orders k to time, e.g. 1,2,3")
-    p.add_argument("--samples", type=int, default=1024)
-    p.add_argument("--batch", type=int, default=256)
+    add_step_options(p)
     p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--budget", type=float, default=2.0)
-    p.add_argument("--min-reps", type=int, default=3)
-    p.add_argument("--max-reps", type=int, default=50)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     p.add_argument("--csv", help="write the timings here")
     p.add_argument("--report", nargs="+", help="print the table of these CSVs (ktv_step and anchor) and exit")
     args = p.parse_args()

@@ -69,7 +69,7 @@ torch::Tensor pure_partials_autograd(const models::Model& model, const torch::Te
 
 int64_t plan_outputs(const TaylorPlan& plan) {
   for (auto it = plan.layers.rbegin(); it != plan.layers.rend(); ++it)
-    if (it->linear) return it->linear->weight.size(0);
+    if (it->is_linear()) return it->weight.size(0);
   return plan.input_dim;
 }
 

@@ -31,10 +31,6 @@
 #include "models/model.h"
 #include "regularizers/taylor_series.h"
 
-namespace torch::nn {
-class LinearImpl;
-}
-
 namespace regula::regularizers {
 
 /// Which derivative engine computes the input derivatives.
@@ -47,11 +43,14 @@ std::string engine_description(Engine engine);
 /// Parses an engine name; ConfigError naming `key` otherwise.
 Engine parse_engine(const std::string& name, const std::string& key = "engine");
 
-/// One layer of a Taylor-mode plan: a Linear, or an elementwise activation.
+/// One layer of a Taylor-mode plan: a Linear y = x W^T + b, or an elementwise activation.
+/// The tensors are the parameters themselves (shared, not copies), so gradients reach them.
 struct TaylorLayer {
-  std::shared_ptr<torch::nn::LinearImpl> linear;  ///< set for a Linear layer
+  torch::Tensor weight;  ///< [out, in]; defined exactly for a Linear layer
+  torch::Tensor bias;    ///< [out], or undefined for a Linear without bias
   taylor::Activation activation = taylor::Activation::kTanh;
   taylor::ActivationParams params;
+  bool is_linear() const { return weight.defined(); }
 };
 
 /// The layer sequence the Taylor engine walks, read from a Model's module.
@@ -65,6 +64,11 @@ struct TaylorPlan {
 
 /// Reads the plan of an MLP, or of a torch::nn::Sequential of Linear and supported activations.
 TaylorPlan taylor_plan(const models::Model& model);
+
+/// Checks a plan built by hand (e.g. from tensors handed to the PyTorch op): every Linear's
+/// input width matches the width before it, and there is at least one Linear.  Sets input_dim
+/// and returns the plan with `unsupported` saying what is wrong, if anything.
+TaylorPlan checked_plan(std::vector<TaylorLayer> layers);
 
 /// Taylor-mode pure partials D [M, S, p] (see the file comment).
 torch::Tensor pure_partials_taylor(const TaylorPlan& plan, const torch::Tensor& points,

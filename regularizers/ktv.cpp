@@ -108,10 +108,14 @@ torch::Tensor ktv_penalty(const models::Model& model, const torch::Tensor& point
   TORCH_CHECK(box.dim() == d, "k-TV: the domain has ", box.dim(), " coordinates but the points have ", d);
   const auto c = coords.defined() ? coords : sample_coordinates(d, 0, points.device());
   const auto D = pure_partials(model, points, c, options.order(), options.engine());  // [M, S, p]
-  const double q = options.power();
+  return ktv_from_partials(D, d, box.volume(), options.power(), options.weight());
+}
+
+torch::Tensor ktv_from_partials(const torch::Tensor& D, int64_t dim, double volume, double power, double weight) {
+  const double q = power;
   const auto terms = q == 2.0 ? D.square() : (q == 1.0 ? D.abs() : D.abs().pow(q));
   // vol * mean_m (d/|S|) sum_{j in S} sum_o |.|^q
-  const double scale = options.weight() * box.volume() * static_cast<double>(d) / static_cast<double>(c.size(0));
+  const double scale = weight * volume * static_cast<double>(dim) / static_cast<double>(D.size(1));
   return terms.sum({1, 2}).mean() * scale;
 }
 

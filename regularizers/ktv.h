@@ -81,6 +81,11 @@ void validate(const KTVOptions& options);
 /// [lo, hi] for every coordinate, or [[lo_1, hi_1], ...]), padding, coordinates, engine).
 KTVOptions ktv_options(core::Section& section);
 
+/// The estimate from the pure partials D [M, |S|, p] of a model with `dim` inputs on a domain of
+/// volume `volume`: \lambda vol (1/M) \sum_m (dim/|S|) \sum_s \sum_o |D[m, s, o]|^q (q = power,
+/// \lambda = weight).  Differentiable; no host syncs.
+torch::Tensor ktv_from_partials(const torch::Tensor& D, int64_t dim, double volume, double power, double weight);
+
 /// The pure functional core: \lambda \hat C for the given points [M, d] in `box` (explicit,
 /// dimension d) and coordinates `coords` ([|S|] int64; undefined = all d).  Differentiable
 /// w.r.t. the parameters; no host syncs.

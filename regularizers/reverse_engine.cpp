@@ -18,7 +18,6 @@
 // against 9 for Taylor mode at k = 1 with S = 2 directions.  The points' gradient (abar at the
 // input) is returned when the points require it; the backward is first order only.
 #include <torch/autograd.h>
-#include <torch/nn/modules/linear.h>
 
 #include "core/errors.h"
 #include "regularizers/derivatives.h"
@@ -49,9 +48,9 @@ struct FirstOrderReverse : public torch::autograd::Function<FirstOrderReverse> {
     std::vector<torch::Tensor> W(L), B(L);
     int64_t last_activation = -1, p = d;
     for (int64_t i = 0, next = 0; i < L; ++i) {
-      if (layers[i].linear) {
+      if (layers[i].is_linear()) {
         W[i] = params[next++];
-        if (layers[i].linear->bias.defined()) B[i] = params[next++];
+        if (layers[i].bias.defined()) B[i] = params[next++];
         kinds[i] = B[i].defined() ? kLinearWithBias : kLinear;
         p = W[i].size(0);
       } else {
@@ -164,9 +163,9 @@ torch::Tensor pure_partials_reverse(const TaylorPlan& plan, const torch::Tensor&
               "; use the taylor or autograd engine");
   std::vector<torch::Tensor> params;
   for (const auto& layer : plan.layers) {
-    if (!layer.linear) continue;
-    params.push_back(layer.linear->weight);
-    if (layer.linear->bias.defined()) params.push_back(layer.linear->bias);
+    if (!layer.is_linear()) continue;
+    params.push_back(layer.weight);
+    if (layer.bias.defined()) params.push_back(layer.bias);
   }
   return FirstOrderReverse::apply(points, coords, at::TensorList(params), &plan);
 }

@@ -49,14 +49,16 @@ double factorial(int64_t k) {
 // with the bias on x_0 (slab 0) only, forward and backward by detail::matmul (oneDNN for the
 // row-major products in float32 on the CPU; the weight gradient gY^T X stays with MKL).  X is
 // passed flat [R M, in]; the output is flat too, so that the stack's view stays outside the node.
+// A Linear without bias passes an empty tensor (autograd::Function cannot take an undefined one).
 struct StackLinear : public torch::autograd::Function<StackLinear> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& X, const torch::Tensor& W,
                                const torch::Tensor& bias, int64_t slab_rows) {
+    const bool has_bias = bias.numel() > 0;
     ctx->save_for_backward({X, W});
     ctx->saved_data["slab_rows"] = slab_rows;
-    ctx->saved_data["bias"] = bias.defined();
+    ctx->saved_data["bias"] = has_bias;
     auto Y = detail::matmul(X, W.t());
-    if (bias.defined()) Y.narrow(0, 0, slab_rows).add_(bias);
+    if (has_bias) Y.narrow(0, 0, slab_rows).add_(bias);
     return Y;
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -77,11 +79,12 @@ struct StackLinear : public torch::autograd::Function<StackLinear> {
 // Pushes the coefficient stack X [1 + K S, M, width] (S directions sharing x_0) through the plan.
 torch::Tensor propagate(const TaylorPlan& plan, torch::Tensor X, int64_t directions) {
   for (const auto& layer : plan.layers) {
-    if (layer.linear) {
+    if (layer.is_linear()) {
       // One product for every coefficient, point and direction; the bias shifts x_0 only.
-      const auto& W = layer.linear->weight;
+      const auto& W = layer.weight;
       const int64_t R = X.size(0), M = X.size(1);
-      X = StackLinear::apply(X.reshape({R * M, X.size(2)}), W, layer.linear->bias, M).view({R, M, W.size(0)});
+      const auto bias = layer.bias.defined() ? layer.bias : W.new_empty({0});
+      X = StackLinear::apply(X.reshape({R * M, X.size(2)}), W, bias, M).view({R, M, W.size(0)});
     } else {
       X = taylor::taylor_activation(X, layer.activation, layer.params, directions);
     }
@@ -103,25 +106,48 @@ TaylorPlan taylor_plan(const models::Model& model) {
     plan.unsupported = "its module is neither an MLP nor a torch::nn::Sequential";
     return plan;
   }
-  int64_t width = -1;
+  std::vector<TaylorLayer> layers;
   for (std::size_t i = 0; i < seq->size(); ++i) {
     auto m = seq->ptr(i);
     TaylorLayer layer;
     if (auto lin = std::dynamic_pointer_cast<torch::nn::LinearImpl>(m)) {
-      const int64_t in = lin->weight.size(1);
-      if (width >= 0 && in != width) {
-        plan.unsupported = fmt::format("layer {} expects {} inputs but gets {}", i, in, width);
-        return plan;
-      }
-      if (width < 0) plan.input_dim = in;
-      width = lin->weight.size(0);
-      layer.linear = lin;
+      layer.weight = lin->weight;
+      layer.bias = lin->bias;
     } else if (!read_activation(m, layer, plan.unsupported)) {
       return plan;
     }
-    plan.layers.push_back(std::move(layer));
+    layers.push_back(std::move(layer));
   }
-  if (plan.input_dim == 0) plan.unsupported = "it has no Linear layer";
+  return checked_plan(std::move(layers));
+}
+
+TaylorPlan checked_plan(std::vector<TaylorLayer> layers) {
+  TaylorPlan plan;
+  int64_t width = -1;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const auto& layer = layers[i];
+    if (!layer.is_linear()) continue;
+    const auto& W = layer.weight;
+    if (W.dim() != 2 || (layer.bias.defined() && (layer.bias.dim() != 1 || layer.bias.size(0) != W.size(0)))) {
+      plan.unsupported = fmt::format("layer {} is a Linear with weight {} and bias {} (need [out, in] and [out])", i,
+                                     fmt::join(W.sizes(), "x"),
+                                     layer.bias.defined() ? fmt::format("{}", fmt::join(layer.bias.sizes(), "x"))
+                                                          : std::string("none"));
+      return plan;
+    }
+    const int64_t in = W.size(1);
+    if (width >= 0 && in != width) {
+      plan.unsupported = fmt::format("layer {} expects {} inputs but gets {}", i, in, width);
+      return plan;
+    }
+    if (width < 0) plan.input_dim = in;
+    width = W.size(0);
+  }
+  if (plan.input_dim == 0) {
+    plan.unsupported = "it has no Linear layer";
+    return plan;
+  }
+  plan.layers = std::move(layers);
   return plan;
 }
 

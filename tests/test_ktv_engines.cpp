@@ -238,6 +238,23 @@ std::vector<torch::Tensor> penalty_gradients(const models::Model& model, const t
   return grads;
 }
 
+// A Linear without bias, two activations and two Linears in a row, an activation last: Taylor mode
+// (a bias-less Linear once crashed its StackLinear node) equals nested autograd, values and gradients.
+TEST_F(KTVEngineTest, TaylorHandlesSequentialsTheMLPDoesNotProduce) {
+  auto seq = odd_sequential();
+  auto model = models::as_model(seq, "odd");
+  const auto z = torch::randn({6, 3}, torch::kFloat64);
+  const auto coords = torch::tensor({0, 2}, torch::kInt64);
+  const Box box{{0.0, 0.0, 0.0}, {1.0, 1.0, 1.0}};
+  for (int64_t k = 1; k <= 4; ++k) {
+    EXPECT_LE(max_rel_diff(pure_partials_taylor(taylor_plan(model), z, coords, k),
+                           pure_partials_autograd(model, z, coords, k)), 1e-10) << k;
+    const auto t = penalty_gradients(model, z, box, KTVOptions(k).engine(Engine::kTaylor), coords);
+    const auto a = penalty_gradients(model, z, box, KTVOptions(k).engine(Engine::kAutograd), coords);
+    for (std::size_t i = 0; i < t.size(); ++i) EXPECT_LE(max_rel_diff(t[i], a[i]), 1e-10) << k << " parameter " << i;
+  }
+}
+
 TEST_F(KTVEngineTest, ReversePenaltyParameterGradientsEqualNestedAutograd) {
   const Box box{{-1.0, 0.0, 0.0}, {1.0, 2.0, 1.0}};
   for (const auto& act : models::activation_names()) {
