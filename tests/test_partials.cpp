@@ -9,30 +9,19 @@
 #include "core/errors.h"
 #include "models/mlp.h"
 #include "regularizers/partials.h"
+#include "tests/test_models.h"
 #include "tests/test_util.h"
 
 namespace regula {
 namespace {
 
 using namespace regularizers;
+using testutil::max_rel_diff;
+using testutil::random_mlp;
 using testutil::RegulaTest;
 class PartialsTest : public RegulaTest {};
 
-models::Model random_mlp(std::vector<int64_t> widths, const std::string& act) {
-  models::MLP mlp(models::MLPOptions(std::move(widths)).activation(act).init("normal"));
-  mlp->to(torch::kFloat64);
-  torch::NoGradGuard no_grad;
-  for (auto& p : mlp->parameters()) p.normal_(0.0, 0.7);
-  return models::as_model(mlp);
-}
-
 std::string show(const MultiIndex& alpha) { return fmt::format("({})", fmt::join(alpha, ", ")); }
-
-double max_rel_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  const double scale = b.abs().max().item<double>();
-  const double diff = (a - b).abs().max().item<double>();
-  return scale == 0.0 ? diff : diff / scale;
-}
 
 // Every multi-index of order <= 4 over 3 coordinates, and a few of orders 5 and 6.
 std::vector<MultiIndex> many_partials() {

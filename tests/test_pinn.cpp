@@ -13,6 +13,7 @@
 #include "trainers/experiment.h"
 #include "trainers/pinn/physics_loss.h"
 #include "trainers/pinn/pinn_job.h"
+#include "tests/test_models.h"
 #include "tests/test_util.h"
 
 namespace regula {
@@ -34,11 +35,7 @@ torch::Tensor points_in(const Pde& pde, int64_t n) {
 }
 
 models::Model random_mlp(int64_t d, const std::string& act = "tanh") {
-  models::MLP mlp(models::MLPOptions({d, 12, 10, 1}).activation(act).init("normal"));
-  mlp->to(torch::kFloat64);
-  torch::NoGradGuard no_grad;
-  for (auto& p : mlp->parameters()) p.normal_(0.0, 0.6);
-  return models::as_model(mlp);
+  return testutil::random_mlp({d, 12, 10, 1}, act, 0.6);
 }
 
 std::string read_text(const std::filesystem::path& path) {
