@@ -12,11 +12,22 @@ using regularizers::Engine;
 using regularizers::MultiIndex;
 using regularizers::PartialsScheme;
 
-std::vector<MultiIndex> term_indices(const Pde& pde) {
+}  // namespace
+
+PartialsScheme residual_scheme(const Pde& pde, bool with_laplacian) {
   std::vector<MultiIndex> out;
   for (const auto& t : pde.terms) out.push_back(parse_term(t, pde.coordinates));
-  return out;
+  if (pde.laplacian && with_laplacian) {
+    for (int64_t j = 0; j < pde.dim(); ++j) {
+      MultiIndex second(static_cast<std::size_t>(pde.dim()), 0);
+      second[static_cast<std::size_t>(j)] = 2;
+      out.push_back(second);
+    }
+  }
+  return PartialsScheme(out, pde.dim());
 }
+
+namespace {
 
 // The engine a partials computation runs: taylor when the model's plan is supported (auto), else autograd.
 Engine concrete(const models::Model& model, Engine engine) {
@@ -38,18 +49,20 @@ models::Model solution_model(const Pde& pde) {
 Fields pde_fields(const Pde& pde, const models::Model& model, const torch::Tensor& x, const PartialsScheme& scheme,
                   Engine engine, const torch::Tensor& laplacian_coords) {
   const auto P = regularizers::partials(model, x, scheme, engine);
+  const int64_t terms = static_cast<int64_t>(pde.terms.size()), d = x.size(1);
   torch::Tensor laplacian;
-  if (pde.laplacian) {
-    const int64_t d = x.size(1);
+  if (pde.laplacian && !laplacian_coords.defined() && P.D.size(1) == terms + d) {
+    laplacian = P.D.narrow(1, terms, d).sum(1);  // every u_{x_j x_j} came with the terms (residual_scheme)
+  } else if (pde.laplacian) {  // on sampled coordinates (or all, when the scheme lacks them)
     const auto coords = laplacian_coords.defined() ? laplacian_coords : regularizers::sample_coordinates(d, 0, x.device());
     const auto D2 = regularizers::pure_partials(model, x, coords, 2, concrete(model, engine));  // [M, S, p]
     laplacian = D2.sum(1) * (static_cast<double>(d) / static_cast<double>(coords.size(0)));
   }
-  return Fields(x, P.u, pde.terms, P.D, laplacian);
+  return Fields(x, P.u, pde.terms, P.D.narrow(1, 0, terms), laplacian);
 }
 
 torch::Tensor pde_residual(const Pde& pde, const models::Model& model, const torch::Tensor& x, Engine engine) {
-  const auto r = pde.residual(pde_fields(pde, model, x, PartialsScheme(term_indices(pde), pde.dim()), engine));
+  const auto r = pde.residual(pde_fields(pde, model, x, residual_scheme(pde, /*with_laplacian=*/true), engine));
   TORCH_CHECK(r.dim() == 2 && r.size(0) == x.size(0), "PDE '", pde.name, "': the residual must be [M, p], got ",
               r.sizes());
   return r;
@@ -72,7 +85,7 @@ torch::Tensor condition_misfit(const Pde& pde, const Condition& c, const models:
 }
 
 PhysicsLoss::PhysicsLoss(Pde pde, PhysicsOptions options)
-    : pde_(std::move(pde)), options_(std::move(options)), scheme_(term_indices(pde_), pde_.dim()),
+    : pde_(std::move(pde)), options_(std::move(options)), scheme_(residual_scheme(pde_, /*with_laplacian=*/options_.coordinates() == 0)),
       sampler_(pde_.domain) {
   validate(pde_);
   const auto bad = [](const std::string& key, int64_t v, const char* valid) {
@@ -100,8 +113,8 @@ void PhysicsLoss::setup(const models::Model& model, const torch::Tensor&) {
   int64_t order = 0;
   for (const auto& t : pde_.terms) order = std::max(order, regularizers::order_of(parse_term(t, pde_.coordinates)));
   if (pde_.laplacian) order = std::max<int64_t>(order, 2);
-  const int64_t laplacian_directions =
-      !pde_.laplacian ? 0 : (options_.coordinates() > 0 ? options_.coordinates() : pde_.dim());
+  // With every coordinate the Laplacian's directions are in scheme_; sampled ones come on top.
+  const int64_t laplacian_directions = pde_.laplacian && options_.coordinates() > 0 ? options_.coordinates() : 0;
   const int64_t directions = scheme_.directions().size(0) + laplacian_directions;
   const auto choice = regularizers::resolve_engine(model, options_.engine(), std::max<int64_t>(order, 1), directions,
                                                    "PDE residual", /*allow_reverse=*/false);
@@ -118,7 +131,7 @@ torch::Tensor PhysicsLoss::penalty(const models::Model& model) {
   if (engine_ == Engine::kAuto) setup(model, {});
   const auto popts = models::parameter_options(model);
   const auto x = sampler_.uniform(options_.collocation(), popts);
-  const auto coords = pde_.laplacian
+  const auto coords = pde_.laplacian && options_.coordinates() > 0
                           ? regularizers::sample_coordinates(pde_.dim(), options_.coordinates(), popts.device())
                           : torch::Tensor();
   const auto r = pde_.residual(pde_fields(pde_, model, x, scheme_, engine_, coords));

@@ -48,9 +48,14 @@ struct PhysicsOptions {
   }
 };
 
-/// What the residual of `pde` reads for `model` at x [M, d]: u, the partials of pde.terms from
-/// one pass of `engine` (taylor or autograd), and the Laplacian (on coordinates `laplacian_coords`
-/// [S] int64, undefined = all d; scaled by d/S).
+/// The partials a residual of `pde` reads: pde.terms, then (`with_laplacian`, for PDEs that read
+/// the Laplacian on every coordinate) the d pure second partials, so that one pass gives all.
+regularizers::PartialsScheme residual_scheme(const Pde& pde, bool with_laplacian);
+
+/// What the residual of `pde` reads for `model` at x [M, d]: u and the partials of pde.terms from
+/// one pass of `engine` (taylor or autograd) over `scheme`, and the Laplacian: from the same pass
+/// when `scheme` is residual_scheme(pde, true) and `laplacian_coords` is undefined, else from a
+/// second pass on the coordinates `laplacian_coords` [S] int64 (undefined = all d), scaled by d/S.
 Fields pde_fields(const Pde& pde, const models::Model& model, const torch::Tensor& x,
                   const regularizers::PartialsScheme& scheme, regularizers::Engine engine,
                   const torch::Tensor& laplacian_coords = {});
