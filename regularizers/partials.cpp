@@ -11,12 +11,6 @@ namespace regula::regularizers {
 
 namespace {
 
-double factorial(int64_t k) {
-  double f = 1.0;
-  for (int64_t i = 2; i <= k; ++i) f *= static_cast<double>(i);
-  return f;
-}
-
 // The compositions of k into n non-negative parts, in lexicographic order.
 std::vector<std::vector<int64_t>> compositions(int64_t k, int64_t n) {
   if (n == 1) return {{k}};
@@ -51,7 +45,7 @@ std::vector<Term> interpolation_terms(const MultiIndex& alpha) {
   if (support.size() == 1) {  // pure: D_{e_j}^k f = k! y_k
     std::vector<int64_t> e(static_cast<std::size_t>(d), 0);
     e[static_cast<std::size_t>(support[0])] = 1;
-    return {Term{e, k, factorial(k)}};
+    return {Term{e, k, taylor::factorial(k)}};
   }
   const int64_t n = static_cast<int64_t>(support.size());
   const auto lattice = compositions(k, n);  // both the directions i and the multi-indices beta
@@ -66,8 +60,8 @@ std::vector<Term> interpolation_terms(const MultiIndex& alpha) {
   }
   for (int64_t i = 0; i < L; ++i) {
     for (int64_t b = 0; b < L; ++b) {
-      double v = factorial(k);
-      for (int64_t j = 0; j < n; ++j) v *= std::pow(static_cast<double>(lattice[i][j]), lattice[b][j]) / factorial(lattice[b][j]);
+      double v = taylor::factorial(k);
+      for (int64_t j = 0; j < n; ++j) v *= std::pow(static_cast<double>(lattice[i][j]), lattice[b][j]) / taylor::factorial(lattice[b][j]);
       a[i][b] = v;
     }
   }
@@ -85,7 +79,7 @@ std::vector<Term> interpolation_terms(const MultiIndex& alpha) {
     std::vector<int64_t> primitive = lattice[i];
     for (auto& x : primitive) x /= g;
     // D_{g w}^k f = g^k D_w^k f = g^k k! y_k(w)
-    terms.push_back(Term{embed(primitive), k, cc[i] * std::pow(static_cast<double>(g), k) * factorial(k)});
+    terms.push_back(Term{embed(primitive), k, cc[i] * std::pow(static_cast<double>(g), k) * taylor::factorial(k)});
   }
   return terms;
 }

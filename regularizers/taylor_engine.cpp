@@ -39,12 +39,6 @@ bool read_activation(const std::shared_ptr<torch::nn::Module>& m, TaylorLayer& l
   return false;
 }
 
-double factorial(int64_t k) {
-  double f = 1.0;
-  for (int64_t i = 2; i <= k; ++i) f *= static_cast<double>(i);
-  return f;
-}
-
 // One Linear on a coefficient stack X [R, M, in] -> [R, M, out] as one product of all R M rows,
 // with the bias on x_0 (slab 0) only, forward and backward by detail::matmul (oneDNN for the
 // row-major products in float32 on the CPU; the weight gradient gY^T X stays with MKL).  X is
@@ -177,7 +171,7 @@ torch::Tensor pure_partials_taylor(const TaylorPlan& plan, const torch::Tensor& 
   const auto dirs = (coords.unsqueeze(1) == torch::arange(d, coords.options())).to(points.scalar_type());
   const auto Y = directional_taylor(plan, points, dirs, order);
   // d^k f / dx_{c_s}^k = k! y_k: slabs 1 + (k-1) S .. k S  ->  [S, M, p]  ->  [M, S, p]
-  return (Y.slice(0, 1 + (order - 1) * S, 1 + order * S) * factorial(order)).permute({1, 0, 2});
+  return (Y.slice(0, 1 + (order - 1) * S, 1 + order * S) * taylor::factorial(order)).permute({1, 0, 2});
 }
 
 }  // namespace regula::regularizers

@@ -35,6 +35,13 @@ struct ActivationParams {
   double threshold = 20.0;
 };
 
+/// k! as a double (D^k f = k! y_k turns Taylor coefficients into derivatives).
+inline double factorial(int64_t k) {
+  double f = 1.0;
+  for (int64_t i = 2; i <= k; ++i) f *= static_cast<double>(i);
+  return f;
+}
+
 /// Human-readable name ("tanh", ...).
 std::string activation_name(Activation act);
 

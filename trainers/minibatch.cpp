@@ -136,27 +136,37 @@ std::map<std::string, double> MinibatchTrainer::evaluate(const Dataset& data) co
     values.push_back(pearson(pred, data.test_y));
     values.push_back((pred - data.test_y).norm() / data.test_y.norm());
   }
-  if (values.empty()) return {};
   model_.module->train(was_training);
+  if (values.empty()) return {};
   std::map<std::string, double> out;
   const auto host = torch::stack(values).to(torch::kCPU, torch::kFloat64);  // the one host sync
   for (std::size_t i = 0; i < names.size(); ++i) out[names[i]] = host[static_cast<int64_t>(i)].item<double>();
   return out;
 }
 
+torch::Tensor MinibatchTrainer::running_sums() const {
+  std::vector<torch::Tensor> parts{sum_loss_, sum_penalty_};
+  for (const auto& [name, sum] : sum_terms_) parts.push_back(sum);
+  std::vector<torch::Tensor> sums{torch::stack(parts)};
+  if (const auto* dist = data_parallel()) dist->all_reduce_sum(sums);  // every rank's share of each step
+  return sums[0];
+}
+
 std::map<std::string, double> MinibatchTrainer::read_train_metrics() {
-  std::vector<torch::Tensor> sums{torch::stack({sum_loss_, sum_penalty_})};
-  if (const auto* dist = data_parallel()) dist->all_reduce_sum(sums);  // the ranks' shares of each step
-  const auto host = sums[0].to(torch::kCPU, torch::kFloat64);
+  const auto host = running_sums().to(torch::kCPU, torch::kFloat64);  // the one host sync
   const double count = static_cast<double>(std::max<int64_t>(sum_count_, 1));
-  sum_loss_.zero_(), sum_penalty_.zero_(), sum_count_ = 0;
+  // The penalty is already each rank's share; a regularizer's terms are each rank's whole estimate.
+  const auto* dist = data_parallel();
+  const double ranks = dist ? static_cast<double>(dist->world_size()) : 1.0;
   std::map<std::string, double> out{{"train_loss", host[0].item<double>() / count},
                                     {"penalty", host[1].item<double>() / count},
                                     {"lr", schedule_.lr(step_ - 1)}};
+  int64_t i = 2;
   for (auto& [name, sum] : sum_terms_) {
-    out[name] = sum.item<double>() / count;
+    out[name] = host[i++].item<double>() / count / ranks;
     sum.zero_();
   }
+  sum_loss_.zero_(), sum_penalty_.zero_(), sum_count_ = 0;
   return out;
 }
 
@@ -265,14 +275,11 @@ void set_rank_rng_state(const torch::Device& device, const torch::Tensor& state)
 }  // namespace
 
 void MinibatchTrainer::save_checkpoint(const fs::path& path) const {
-  auto sum_loss = sum_loss_, sum_penalty = sum_penalty_;
+  // Collective when data-parallel: every rank saves at the same step; rank 0 writes the global
+  // sums and every rank's generator state.
+  const auto sums = running_sums();
   std::vector<torch::Tensor> rank_rng;
   if (const auto* dist = data_parallel()) {
-    // Collective: every rank saves at the same step; rank 0 writes the global sums and every
-    // rank's generator state.
-    std::vector<torch::Tensor> sums{torch::stack({sum_loss_, sum_penalty_})};
-    dist->all_reduce_sum(sums);
-    sum_loss = sums[0][0], sum_penalty = sums[0][1];
     rank_rng = dist->all_gather(rank_rng_state(models::parameter_options(model_).device()));
     if (!dist->is_main()) return;
   }
@@ -284,11 +291,12 @@ void MinibatchTrainer::save_checkpoint(const fs::path& path) const {
   w.integer("trainer.has_order", order_.defined() ? 1 : 0);
   if (order_.defined()) w.tensor("trainer.order", order_);
   w.tensor("trainer.shuffle_rng", shuffle_gen_.get_state());
-  w.tensor("trainer.sum_loss", sum_loss).tensor("trainer.sum_penalty", sum_penalty);
+  w.tensor("trainer.sum_loss", sums[0]).tensor("trainer.sum_penalty", sums[1]);
   std::string term_names;
+  int64_t i = 2;
   for (const auto& [name, sum] : sum_terms_) {
     term_names += name + "\n";
-    w.tensor("trainer.term." + name, sum);
+    w.tensor("trainer.term." + name, sums[i++]);
   }
   w.text("trainer.terms", term_names);
   w.rng_state();
@@ -327,6 +335,7 @@ void MinibatchTrainer::load_checkpoint(const fs::path& path) {
     // Rank 0's sums hold every rank's share; this rank's own generator, or (written by another
     // number of ranks) a fresh one of its own.
     sum_loss_.zero_(), sum_penalty_.zero_();
+    for (auto& [name, sum] : sum_terms_) sum.zero_();
     const auto key = fmt::format("dist.rng.rank{}", dist->rank());
     if (r.has("dist.world_size") && r.integer("dist.world_size") == dist->world_size() && r.has(key)) {
       set_rank_rng_state(models::parameter_options(model_).device(), r.tensor(key));

@@ -113,6 +113,9 @@ class MinibatchTrainer {
   std::pair<torch::Tensor, torch::Tensor> next_batch();
   void load_checkpoint(const std::filesystem::path& path);
   std::map<std::string, double> read_train_metrics();
+  /// [sum_loss, sum_penalty, sum_terms...] since the last evaluation, summed over the ranks
+  /// when data-parallel (a collective then).
+  torch::Tensor running_sums() const;
   const core::DistributedContext* data_parallel() const;
   void average_gradients();
 

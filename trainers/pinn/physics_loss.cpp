@@ -27,16 +27,6 @@ PartialsScheme residual_scheme(const Pde& pde, bool with_laplacian) {
   return PartialsScheme(out, pde.dim());
 }
 
-namespace {
-
-// The engine a partials computation runs: taylor when the model's plan is supported (auto), else autograd.
-Engine concrete(const models::Model& model, Engine engine) {
-  if (engine != Engine::kAuto) return engine;
-  return regularizers::taylor_plan(model).supported() ? Engine::kTaylor : Engine::kAutograd;
-}
-
-}  // namespace
-
 models::Model solution_model(const Pde& pde) {
   if (!pde.solution) throw ConfigError(fmt::format("PDE '{}' has no solution", pde.name));
   models::Model m;
@@ -55,7 +45,7 @@ Fields pde_fields(const Pde& pde, const models::Model& model, const torch::Tenso
     laplacian = P.D.narrow(1, terms, d).sum(1);  // every u_{x_j x_j} came with the terms (residual_scheme)
   } else if (pde.laplacian) {  // on sampled coordinates (or all, when the scheme lacks them)
     const auto coords = laplacian_coords.defined() ? laplacian_coords : regularizers::sample_coordinates(d, 0, x.device());
-    const auto D2 = regularizers::pure_partials(model, x, coords, 2, concrete(model, engine));  // [M, S, p]
+    const auto D2 = regularizers::pure_partials(model, x, coords, 2, engine);  // [M, S, p]
     laplacian = D2.sum(1) * (static_cast<double>(d) / static_cast<double>(coords.size(0)));
   }
   return Fields(x, P.u, pde.terms, P.D.narrow(1, 0, terms), laplacian);
