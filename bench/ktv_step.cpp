@@ -55,8 +55,12 @@ std::string auto_engine(int64_t order, const torch::Device& device, torch::Scala
   return regularizers::engine_name(ktv.engine());
 }
 
+// Which part of the step to time: all of it, or (--parts) the data loss's forward and backward,
+// the penalty's, or the Adam update alone.
+enum class Part { kStep, kData, kPenalty, kAdam };
+
 Case time_case(int64_t order, regularizers::Engine engine, const torch::Device& device, torch::ScalarType dtype,
-               int64_t samples, int64_t batch, double budget_s, int min_reps, int max_reps) {
+               int64_t samples, int64_t batch, double budget_s, int min_reps, int max_reps, Part part = Part::kStep) {
   core::seed_everything(0);
   auto mlp = benchmark_mlp(device, dtype);
   auto model = models::as_model(mlp);
@@ -68,11 +72,20 @@ Case time_case(int64_t order, regularizers::Engine engine, const torch::Device& 
   const auto x = two_pi * torch::rand({batch, 2}, opts);
   const auto y = (torch::sin(2 * x.select(1, 0)) * torch::cos(2 * x.select(1, 1))).unsqueeze(1);
   auto step = [&] {
-    adam.zero_grad();
-    auto loss = (model.forward(x) - y).square().mean() + ktv.penalty(model);
-    loss.backward();
-    adam.step();
+    switch (part) {
+      case Part::kStep: {
+        adam.zero_grad();
+        auto loss = (model.forward(x) - y).square().mean() + ktv.penalty(model);
+        loss.backward();
+        adam.step();
+        break;
+      }
+      case Part::kData: adam.zero_grad(); (model.forward(x) - y).square().mean().backward(); break;
+      case Part::kPenalty: adam.zero_grad(); ktv.penalty(model).backward(); break;
+      case Part::kAdam: adam.step(); break;
+    }
   };
+  if (part == Part::kAdam) (model.forward(x) - y).square().mean().backward();  // gradients to apply
   step();  // warm-up (allocator, thread pool)
   synchronize(device);
   std::vector<double> ms;
@@ -110,6 +123,8 @@ int main(int argc, char** argv) {
   app.add_option("--device", device_name, "cpu or cuda");
   app.add_option("--dtype", dtype_name, "float32 or float64")->check(CLI::IsMember({"float32", "float64"}));
   app.add_option("--csv", csv, "write the timings here");
+  bool parts = false;
+  app.add_flag("--parts", parts, "also time the step's parts: data loss, penalty (forward + backward), Adam");
   app.add_option("--engines", engines, "engines to time (taylor, reverse, autograd; reverse at k = 1 only)")
       ->delimiter(',');
   CLI11_PARSE(app, argc, argv);
@@ -140,6 +155,18 @@ int main(int argc, char** argv) {
       cases.emplace_back(c, picked);
     }
     std::printf(" %12s\n", picked.c_str());
+    if (parts) {
+      const auto part_ms = [&](regularizers::Engine engine, Part part) {
+        return time_case(k, engine, device, dtype, samples, batch, budget_s, min_reps, max_reps, part).median_ms;
+      };
+      std::printf("    parts [ms]: data loss %.2f, Adam %.2f, penalty", part_ms(regularizers::Engine::kAuto, Part::kData),
+                  part_ms(regularizers::Engine::kAuto, Part::kAdam));
+      for (const auto engine : timed) {
+        if (engine == regularizers::Engine::kReverse && k != 1) continue;
+        std::printf(" %s %.2f", regularizers::engine_name(engine).c_str(), part_ms(engine, Part::kPenalty));
+      }
+      std::printf("\n");
+    }
     std::fflush(stdout);
   }
   if (!csv.empty()) {

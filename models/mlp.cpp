@@ -8,6 +8,7 @@
 #include <torch/nn/modules/linear.h>
 
 #include "core/errors.h"
+#include "core/matmul.h"
 #include "core/run.h"
 #include "models/activations.h"
 
@@ -85,7 +86,18 @@ MLPImpl::MLPImpl(MLPOptions options) : options_(std::move(options)) {
   layers_ = register_module("layers", seq);
 }
 
-torch::Tensor MLPImpl::forward(const torch::Tensor& x) { return layers_->forward(x); }
+torch::Tensor MLPImpl::forward(const torch::Tensor& x) {
+  // The Linears through core::linear (the fast CPU product), everything else as registered.
+  torch::Tensor h = x;
+  for (auto& layer : *layers_) {
+    if (const auto* linear = layer.ptr()->as<torch::nn::LinearImpl>()) {
+      h = core::linear(h, linear->weight, linear->bias);
+    } else {
+      h = layer.forward<torch::Tensor>(h);
+    }
+  }
+  return h;
+}
 
 torch::nn::Sequential& MLPImpl::layers() { return layers_; }
 

@@ -21,7 +21,7 @@
 
 #include "core/errors.h"
 #include "regularizers/derivatives.h"
-#include "regularizers/fast_matmul.h"
+#include "core/matmul.h"
 
 namespace regula::regularizers {
 
@@ -32,7 +32,7 @@ using torch::autograd::variable_list;
 
 // A stack [p, rows, n] times a matrix [n, q]: one product of p rows rows.
 torch::Tensor stack_times(const torch::Tensor& G, const torch::Tensor& W) {
-  return detail::matmul(G.reshape({-1, G.size(2)}), W).view({G.size(0), G.size(1), W.size(1)});
+  return core::matmul(G.reshape({-1, G.size(2)}), W).view({G.size(0), G.size(1), W.size(1)});
 }
 
 // A layer as the node's context keeps it.
@@ -70,7 +70,7 @@ struct FirstOrderReverse : public torch::autograd::Function<FirstOrderReverse> {
       } else {
         if (pending_bias.defined()) h = h + pending_bias;
         inputs[i] = h;
-        h = detail::matmul(h, W[i].t());
+        h = core::matmul(h, W[i].t());
         pending_bias = B[i];
       }
     }
@@ -126,7 +126,7 @@ struct FirstOrderReverse : public torch::autograd::Function<FirstOrderReverse> {
         const auto& Wi = at(i, 0);
         const int64_t out = Wi.size(0), in = Wi.size(1);
         Wbar[i] = go.size(1) == 1 ? go.squeeze(1).t().mm(gbar.sum(1))  // g_out constant over the points
-                                  : detail::matmul(go.reshape({-1, out}).t(), gbar.reshape({-1, in}));
+                                  : core::matmul(go.reshape({-1, out}).t(), gbar.reshape({-1, in}));
         if (i + 1 < L) gbar = stack_times(gbar, Wi.t());
       }
     }
@@ -137,9 +137,9 @@ struct FirstOrderReverse : public torch::autograd::Function<FirstOrderReverse> {
       if (kinds[i] == kActivation) {
         cur = cur.defined() ? ubar[i].addcmul_(cur, at(i, 0)) : ubar[i];
       } else {
-        Wbar[i].add_(detail::matmul(cur.t(), at(i, 1)));
+        Wbar[i].add_(core::matmul(cur.t(), at(i, 1)));
         if (kinds[i] == kLinearWithBias) bbar[i] = cur.sum(0);
-        cur = (i > 0 || points_grad) ? detail::matmul(cur, at(i, 0)) : torch::Tensor();
+        cur = (i > 0 || points_grad) ? core::matmul(cur, at(i, 0)) : torch::Tensor();
       }
     }
     variable_list out = {points_grad ? (cur.defined() ? cur : torch::zeros({M, d}, dD.options())) : torch::Tensor(),

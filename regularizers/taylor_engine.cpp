@@ -9,7 +9,7 @@
 #include "models/activations.h"
 #include "models/mlp.h"
 #include "regularizers/derivatives.h"
-#include "regularizers/fast_matmul.h"
+#include "core/matmul.h"
 
 namespace regula::regularizers {
 
@@ -40,7 +40,7 @@ bool read_activation(const std::shared_ptr<torch::nn::Module>& m, TaylorLayer& l
 }
 
 // One Linear on a coefficient stack X [R, M, in] -> [R, M, out] as one product of all R M rows,
-// with the bias on x_0 (slab 0) only, forward and backward by detail::matmul (oneDNN for the
+// with the bias on x_0 (slab 0) only, forward and backward by core::matmul (oneDNN for the
 // row-major products in float32 on the CPU; the weight gradient gY^T X stays with MKL).  X is
 // passed flat [R M, in]; the output is flat too, so that the stack's view stays outside the node.
 // A Linear without bias passes an empty tensor (autograd::Function cannot take an undefined one).
@@ -51,7 +51,7 @@ struct StackLinear : public torch::autograd::Function<StackLinear> {
     ctx->save_for_backward({X, W});
     ctx->saved_data["slab_rows"] = slab_rows;
     ctx->saved_data["bias"] = has_bias;
-    auto Y = detail::matmul(X, W.t());
+    auto Y = core::matmul(X, W.t());
     if (has_bias) Y.narrow(0, 0, slab_rows).add_(bias);
     return Y;
   }
@@ -61,8 +61,8 @@ struct StackLinear : public torch::autograd::Function<StackLinear> {
     const auto &X = saved[0], &W = saved[1];
     const auto gY = grads[0].contiguous();
     torch::Tensor gX, gW, gb;
-    if (ctx->needs_input_grad(0)) gX = detail::matmul(gY, W);
-    if (ctx->needs_input_grad(1)) gW = detail::matmul(gY.t(), X);
+    if (ctx->needs_input_grad(0)) gX = core::matmul(gY, W);
+    if (ctx->needs_input_grad(1)) gW = core::matmul(gY.t(), X);
     if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) {
       gb = gY.narrow(0, 0, ctx->saved_data["slab_rows"].toInt()).sum(0);
     }

@@ -13,6 +13,19 @@
 namespace regula::regularizers::taylor {
 
 namespace {
+bool cpu_runs_avx512_kernels() {
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+                          core::cpu_has_avx2_fma();
+  return has;
+}
+std::atomic<bool> g_avx512_kernels{cpu_runs_avx512_kernels()};
+}  // namespace
+
+bool detail::cpu_has_avx512_kernels() { return g_avx512_kernels; }
+void detail::set_avx512_kernels(bool enabled) { g_avx512_kernels = enabled && cpu_runs_avx512_kernels(); }
+
+namespace {
 
 using detail::kMaxFused;
 
@@ -27,6 +40,7 @@ bool fusable(const torch::Tensor& X, int K) { return g_fused_cpu && X.device().i
 // The fused kernels on CPU stacks [1 + K S, E] (see taylor_fused.h), vectorised when possible.
 void fused_forward(const torch::Tensor& X, int K, int64_t S, Activation act, const ActivationParams& p,
                    torch::Tensor& Y, torch::Tensor& H) {
+  if (detail::cpu_has_avx512_kernels()) return detail::fused_forward_avx512(X, K, S, act, p, Y, H);
   if (core::cpu_has_avx2_fma()) return detail::fused_forward_avx2(X, K, S, act, p, Y, H);
   const int64_t E = X.numel() / X.size(0);
   AT_DISPATCH_FLOATING_TYPES(X.scalar_type(), "taylor_fused_forward", [&] {
@@ -36,6 +50,7 @@ void fused_forward(const torch::Tensor& X, int K, int64_t S, Activation act, con
 }
 
 void fused_backward(const torch::Tensor& gY, const torch::Tensor& H, int K, int64_t S, torch::Tensor& gX) {
+  if (detail::cpu_has_avx512_kernels()) return detail::fused_backward_avx512(gY, H, K, S, gX);
   if (core::cpu_has_avx2_fma()) return detail::fused_backward_avx2(gY, H, K, S, gX);
   const int64_t E = H.numel() / H.size(0);
   AT_DISPATCH_FLOATING_TYPES(H.scalar_type(), "taylor_fused_backward", [&] {
@@ -155,7 +170,9 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> activation_derivatives(c
     const auto bc = bias.defined() ? bias.contiguous() : bias;
     auto A = torch::empty_like(Uc), S1 = torch::empty_like(Uc), S2 = torch::empty_like(Uc);
     const int64_t width = Uc.size(-1), rows = width == 0 ? 0 : Uc.numel() / width;
-    if (core::cpu_has_avx2_fma()) {
+    if (detail::cpu_has_avx512_kernels()) {
+      detail::fused_derivatives_avx512(Uc, bc, act, params, A, S1, S2);
+    } else if (core::cpu_has_avx2_fma()) {
       detail::fused_derivatives_avx2(Uc, bc, act, params, A, S1, S2);
     } else {
       AT_DISPATCH_FLOATING_TYPES(Uc.scalar_type(), "activation_derivatives", [&] {

@@ -1,6 +1,7 @@
 // The derivative engines (Taylor, reverse, nested autograd): agreement, closed forms, parameter
 // gradients (float64).
 #include <cmath>
+#include <array>
 
 #include <torch/autograd.h>
 
@@ -11,7 +12,7 @@
 #include "models/activations.h"
 #include "models/mlp.h"
 #include "regularizers/derivatives.h"
-#include "regularizers/fast_matmul.h"
+#include "core/matmul.h"
 #include "regularizers/ktv.h"
 #include "tests/test_models.h"
 #include "tests/test_util.h"
@@ -315,34 +316,63 @@ TEST_F(KTVEngineTest, AutoPicksReverseAtOrderOneAndTaylorAbove) {
   EXPECT_THROW(pure_partials(model, z, coords, 2, Engine::kReverse), ConfigError);
 }
 
-TEST_F(KTVEngineTest, ReverseAndTaylorInFloat32MatchAutogradWithAndWithoutOneDNN) {
-  const auto X = torch::randn({37, 11}), Y = torch::randn({11, 5});
-  for (const auto& [a, b] : std::vector<std::pair<torch::Tensor, torch::Tensor>>{
-           {X, Y}, {X.t().contiguous().t(), Y}, {X, Y.t().contiguous().t()}}) {
-    EXPECT_TRUE(torch::allclose(detail::matmul(a, b), torch::mm(a, b), 1e-5, 1e-5));
-  }
-  auto model = random_mlp({2, 32, 32, 2}, "sigmoid");
-  model.module->to(torch::kFloat32);
-  const auto z = torch::randn({64, 2});
-  const auto coords = torch::tensor({0, 1}, torch::kInt64);
-  const Box box{{0, 0}, {1, 1}};
-  const auto opts = KTVOptions(1).weight(1.0);
-  const auto a = penalty_gradients(model, z, box, KTVOptions(opts).engine(Engine::kAutograd), coords);
-  for (bool onednn : {true, false}) {
-    detail::set_onednn_matmul(onednn);
-    EXPECT_LE(max_rel_diff(pure_partials_reverse(taylor_plan(model), z, coords),
-                           pure_partials_autograd(model, z, coords, 1)), 1e-5) << onednn;
-    for (int64_t k : {1, 3}) {  // Taylor mode's Linears take the same products
-      EXPECT_LE(max_rel_diff(pure_partials_taylor(taylor_plan(model), z, coords, k),
-                             pure_partials_autograd(model, z, coords, k)), 1e-4) << onednn << " k=" << k;
-      const auto t = penalty_gradients(model, z, box, KTVOptions(k).weight(1.0).engine(Engine::kTaylor), coords);
-      const auto n = penalty_gradients(model, z, box, KTVOptions(k).weight(1.0).engine(Engine::kAutograd), coords);
-      for (std::size_t i = 0; i < t.size(); ++i) EXPECT_LE(max_rel_diff(t[i], n[i]), 1e-3) << onednn << " k=" << k;
+TEST_F(KTVEngineTest, EveryMatmulKernelEqualsTorchMmOnEveryLayout) {
+  using core::MatmulKernel;
+  // Shapes around the AVX-512 kernel's 8-row tiles, 16/8-lane vectors, 3-vector slabs and
+  // 512-deep blocks of k, with X row-major, transposed and strided, Y row-major and transposed.
+  const std::vector<std::array<int64_t, 3>> shapes = {{1, 1, 1}, {7, 5, 3}, {37, 11, 5}, {64, 100, 100},
+                                                      {100, 1030, 49}, {9, 17, 97}, {1024, 2, 100}};
+  for (auto dtype : {torch::kFloat32, torch::kFloat64}) {
+    const double tol = dtype == torch::kFloat32 ? 1e-5 : 1e-13;
+    for (const auto& [m, k, n] : shapes) {
+      const auto X = torch::randn({m, k}, dtype), Y = torch::randn({k, n}, dtype);
+      const auto Xs = torch::randn({m, 2 * k}, dtype).slice(1, 0, 2 * k, 2);  // column stride 2
+      for (const auto& [a, b] : std::vector<std::pair<torch::Tensor, torch::Tensor>>{
+               {X, Y}, {X.t().contiguous().t(), Y}, {X, Y.t().contiguous().t()}, {Xs, Y}}) {
+        const auto want = torch::mm(a.to(torch::kFloat64), b.to(torch::kFloat64));
+        for (auto kernel : {MatmulKernel::kAuto, MatmulKernel::kAvx512, MatmulKernel::kOneDnn, MatmulKernel::kTorch}) {
+          core::set_matmul_kernel(kernel);
+          const auto got = core::matmul(a, b);
+          ASSERT_EQ(got.scalar_type(), dtype);
+          EXPECT_LE(max_rel_diff(got.to(torch::kFloat64), want), tol)
+              << core::matmul_kernel_name(core::resolved_matmul_kernel(dtype)) << " " << m << "x" << k << "x" << n;
+        }
+      }
     }
-    const auto r = penalty_gradients(model, z, box, KTVOptions(opts).engine(Engine::kReverse), coords);
-    for (std::size_t i = 0; i < r.size(); ++i) EXPECT_LE(max_rel_diff(r[i], a[i]), 1e-4) << onednn << " " << i;
   }
-  detail::set_onednn_matmul(true);
+  core::set_matmul_kernel(MatmulKernel::kAuto);
+  EXPECT_EQ(core::resolved_matmul_kernel(torch::kFloat64),
+            core::cpu_has_avx512() ? MatmulKernel::kAvx512 : MatmulKernel::kTorch);
+}
+
+TEST_F(KTVEngineTest, ReverseAndTaylorMatchAutogradWithEveryMatmulKernel) {
+  using core::MatmulKernel;
+  for (auto dtype : {torch::kFloat32, torch::kFloat64}) {
+    const double tol = dtype == torch::kFloat32 ? 1.0 : 1e-6;  // float64: a millionth of float32's bounds
+    auto model = random_mlp({2, 32, 32, 2}, "sigmoid");
+    model.module->to(dtype);
+    const auto z = torch::randn({64, 2}, dtype);
+    const auto coords = torch::tensor({0, 1}, torch::kInt64);
+    const Box box{{0, 0}, {1, 1}};
+    const auto opts = KTVOptions(1).weight(1.0);
+    const auto a = penalty_gradients(model, z, box, KTVOptions(opts).engine(Engine::kAutograd), coords);
+    for (auto kernel : {MatmulKernel::kAvx512, MatmulKernel::kOneDnn, MatmulKernel::kTorch}) {
+      core::set_matmul_kernel(kernel);
+      const auto name = core::matmul_kernel_name(kernel);
+      EXPECT_LE(max_rel_diff(pure_partials_reverse(taylor_plan(model), z, coords),
+                             pure_partials_autograd(model, z, coords, 1)), 1e-5 * tol) << name;
+      for (int64_t k : {1, 3}) {  // Taylor mode's Linears take the same products
+        EXPECT_LE(max_rel_diff(pure_partials_taylor(taylor_plan(model), z, coords, k),
+                               pure_partials_autograd(model, z, coords, k)), 1e-4 * tol) << name << " k=" << k;
+        const auto t = penalty_gradients(model, z, box, KTVOptions(k).weight(1.0).engine(Engine::kTaylor), coords);
+        const auto n = penalty_gradients(model, z, box, KTVOptions(k).weight(1.0).engine(Engine::kAutograd), coords);
+        for (std::size_t i = 0; i < t.size(); ++i) EXPECT_LE(max_rel_diff(t[i], n[i]), 1e-3 * tol) << name << " k=" << k;
+      }
+      const auto r = penalty_gradients(model, z, box, KTVOptions(opts).engine(Engine::kReverse), coords);
+      for (std::size_t i = 0; i < r.size(); ++i) EXPECT_LE(max_rel_diff(r[i], a[i]), 1e-4 * tol) << name << " " << i;
+    }
+  }
+  core::set_matmul_kernel(MatmulKernel::kAuto);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // against the tensor-expression recurrences (the path other devices take) and plain autograd (float64).
 #include <torch/autograd.h>
 
+#include "regularizers/taylor_kernels.h"
 #include "regularizers/taylor_series.h"
 #include "tests/test_util.h"
 
@@ -27,69 +28,84 @@ std::string label(taylor::Activation act, int64_t K, int64_t S) {
   return taylor::activation_name(act) + " K=" + std::to_string(K) + " S=" + std::to_string(S);
 }
 
-// Slabs of 3 x 7 = 21 elements: not a multiple of the AVX2 width (4 doubles, 8 floats), so every
+// Slabs of 3 x 7 = 21 elements: not a multiple of any vector width (4 to 16 lanes), so every
 // kernel also runs its partial-lane tail.
 torch::Tensor random_stack(int64_t K, int64_t S, torch::Dtype dtype) {
   return (torch::randn({1 + K * S, 3, 7}, torch::kFloat64) * 1.5).to(dtype);
 }
 
 TEST_F(TaylorKernelTest, EveryCompiledOrderForwardEqualsTensorRecurrences) {
-  const taylor::ActivationParams params{1.5, 2.0};  // softplus threshold inside the sample range
-  for (int64_t K = 0; K <= 15; ++K) {
-    for (int64_t S : {1, 3}) {
-      const auto X = random_stack(K, S, torch::kFloat64);
-      for (auto act : kActivations) {
-        const auto [Yf, Hf] = taylor::series_stacks(X, act, params, /*fused=*/true, S);
-        const auto [Yt, Ht] = taylor::series_stacks(X, act, params, /*fused=*/false, S);
-        expect_close(Yf, Yt, 1e-12, "Y " + label(act, K, S));
-        expect_close(Hf, Ht, 1e-12, "H " + label(act, K, S));
+  for (bool avx512 : {true, false}) {  // both vector instruction sets (AVX-512 where the CPU has it)
+    SCOPED_TRACE(avx512 ? "avx512" : "avx2");
+    taylor::detail::set_avx512_kernels(avx512);
+    const taylor::ActivationParams params{1.5, 2.0};  // softplus threshold inside the sample range
+    for (int64_t K = 0; K <= 15; ++K) {
+      for (int64_t S : {1, 3}) {
+        const auto X = random_stack(K, S, torch::kFloat64);
+        for (auto act : kActivations) {
+          const auto [Yf, Hf] = taylor::series_stacks(X, act, params, /*fused=*/true, S);
+          const auto [Yt, Ht] = taylor::series_stacks(X, act, params, /*fused=*/false, S);
+          expect_close(Yf, Yt, 1e-12, "Y " + label(act, K, S));
+          expect_close(Hf, Ht, 1e-12, "H " + label(act, K, S));
+        }
       }
     }
   }
+  taylor::detail::set_avx512_kernels(true);
 }
 
 TEST_F(TaylorKernelTest, EveryCompiledOrderBackwardEqualsTensorPath) {
-  const taylor::ActivationParams params{1.5, 2.0};
-  for (int64_t K = 1; K <= 15; ++K) {
-    for (int64_t S : {1, 3}) {
-      const auto X = random_stack(K, S, torch::kFloat64);
-      const auto W = torch::randn_like(X);
-      for (auto act : kActivations) {
-        std::vector<torch::Tensor> g;
-        for (bool fused : {true, false}) {
-          taylor::set_fused_cpu_kernels(fused);
-          const auto Xg = X.clone().requires_grad_(true);
-          g.push_back(torch::autograd::grad({taylor::taylor_activation(Xg, act, params, S)}, {Xg}, {W})[0]);
+  for (bool avx512 : {true, false}) {  // both vector instruction sets (AVX-512 where the CPU has it)
+    SCOPED_TRACE(avx512 ? "avx512" : "avx2");
+    taylor::detail::set_avx512_kernels(avx512);
+    const taylor::ActivationParams params{1.5, 2.0};
+    for (int64_t K = 1; K <= 15; ++K) {
+      for (int64_t S : {1, 3}) {
+        const auto X = random_stack(K, S, torch::kFloat64);
+        const auto W = torch::randn_like(X);
+        for (auto act : kActivations) {
+          std::vector<torch::Tensor> g;
+          for (bool fused : {true, false}) {
+            taylor::set_fused_cpu_kernels(fused);
+            const auto Xg = X.clone().requires_grad_(true);
+            g.push_back(torch::autograd::grad({taylor::taylor_activation(Xg, act, params, S)}, {Xg}, {W})[0]);
+          }
+          taylor::set_fused_cpu_kernels(true);
+          expect_close(g[0], g[1], 1e-12, "gX " + label(act, K, S));
         }
-        taylor::set_fused_cpu_kernels(true);
-        expect_close(g[0], g[1], 1e-12, "gX " + label(act, K, S));
       }
     }
   }
+  taylor::detail::set_avx512_kernels(true);
 }
 
 TEST_F(TaylorKernelTest, Float32KernelsMatchFloat64Recurrences) {
-  // The benchmark's dtype: 8 floats per AVX2 lane, against the float64 tensor recurrences.
-  const taylor::ActivationParams params{1.5, 2.0};
-  for (int64_t K : {1, 2, 4, 6}) {
-    const int64_t S = 2;
-    const auto X = random_stack(K, S, torch::kFloat64);
-    const auto W = torch::randn_like(X);
-    for (auto act : kActivations) {
-      const auto [Yf, Hf] = taylor::series_stacks(X.to(torch::kFloat32), act, params, /*fused=*/true, S);
-      const auto [Yt, Ht] = taylor::series_stacks(X, act, params, /*fused=*/false, S);
-      expect_close(Yf, Yt, 1e-5, "float32 Y " + label(act, K, S));
-      expect_close(Hf, Ht, 1e-5, "float32 H " + label(act, K, S));
-      const auto X32 = X.to(torch::kFloat32).requires_grad_(true);
-      const auto g32 = torch::autograd::grad({taylor::taylor_activation(X32, act, params, S)}, {X32},
-                                             {W.to(torch::kFloat32)})[0];
-      taylor::set_fused_cpu_kernels(false);
-      const auto X64 = X.clone().requires_grad_(true);
-      const auto g64 = torch::autograd::grad({taylor::taylor_activation(X64, act, params, S)}, {X64}, {W})[0];
-      taylor::set_fused_cpu_kernels(true);
-      expect_close(g32, g64, 1e-5, "float32 gX " + label(act, K, S));
+  for (bool avx512 : {true, false}) {  // both vector instruction sets (AVX-512 where the CPU has it)
+    SCOPED_TRACE(avx512 ? "avx512" : "avx2");
+    taylor::detail::set_avx512_kernels(avx512);
+    // The benchmark's dtype: 8 floats per AVX2 lane, against the float64 tensor recurrences.
+    const taylor::ActivationParams params{1.5, 2.0};
+    for (int64_t K : {1, 2, 4, 6}) {
+      const int64_t S = 2;
+      const auto X = random_stack(K, S, torch::kFloat64);
+      const auto W = torch::randn_like(X);
+      for (auto act : kActivations) {
+        const auto [Yf, Hf] = taylor::series_stacks(X.to(torch::kFloat32), act, params, /*fused=*/true, S);
+        const auto [Yt, Ht] = taylor::series_stacks(X, act, params, /*fused=*/false, S);
+        expect_close(Yf, Yt, 1e-5, "float32 Y " + label(act, K, S));
+        expect_close(Hf, Ht, 1e-5, "float32 H " + label(act, K, S));
+        const auto X32 = X.to(torch::kFloat32).requires_grad_(true);
+        const auto g32 = torch::autograd::grad({taylor::taylor_activation(X32, act, params, S)}, {X32},
+                                               {W.to(torch::kFloat32)})[0];
+        taylor::set_fused_cpu_kernels(false);
+        const auto X64 = X.clone().requires_grad_(true);
+        const auto g64 = torch::autograd::grad({taylor::taylor_activation(X64, act, params, S)}, {X64}, {W})[0];
+        taylor::set_fused_cpu_kernels(true);
+        expect_close(g32, g64, 1e-5, "float32 gX " + label(act, K, S));
+      }
     }
   }
+  taylor::detail::set_avx512_kernels(true);
 }
 
 TEST_F(TaylorKernelTest, FusedCpuKernelEqualsTensorRecurrences) {

@@ -1,0 +1,158 @@
+#include "core/matmul.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <optional>
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/autograd.h>
+#include <torch/nn/functional/linear.h>
+
+#include "core/errors.h"
+#include "core/gemm_kernels.h"
+
+namespace regula::core {
+
+namespace {
+
+MatmulKernel kernel_from_env() {
+  const char* env = std::getenv("REGULA_MATMUL");
+  if (env == nullptr || *env == '\0') return MatmulKernel::kAuto;
+  for (auto k : {MatmulKernel::kAuto, MatmulKernel::kAvx512, MatmulKernel::kOneDnn, MatmulKernel::kTorch}) {
+    if (matmul_kernel_name(k) == env) return k;
+  }
+  throw ConfigError(std::string("REGULA_MATMUL='") + env + "' is not a matmul kernel; use auto, avx512, onednn or torch");
+}
+
+std::atomic<MatmulKernel> g_kernel{kernel_from_env()};
+
+// mkldnn::_linear_pointwise(Tensor X, Tensor W, Tensor? B, str attr, Scalar?[] scalars, str? algorithm):
+// X W^T + B with oneDNN; absent when LibTorch is built without it.
+const std::optional<c10::OperatorHandle>& linear_pointwise() {
+  static const auto op = [] {
+    std::optional<c10::OperatorHandle> handle;
+    if (at::hasMKLDNN()) handle = c10::Dispatcher::singleton().findSchema({"mkldnn::_linear_pointwise", ""});
+    return handle;
+  }();
+  return op;
+}
+
+template <class T>
+torch::Tensor avx512_matmul(const torch::Tensor& X, const torch::Tensor& Y) {
+  const int64_t m = X.size(0), k = X.size(1), n = Y.size(1);
+  const auto B = Y.stride(1) == 1 ? Y : Y.contiguous();  // a transposed weight: k x n, small
+  auto C = torch::empty({m, n}, X.options());
+  const T* a = X.data_ptr<T>();
+  const T* b = B.data_ptr<T>();
+  T* c = C.data_ptr<T>();
+  const int64_t a_row = X.stride(0), a_col = X.stride(1), ldb = B.stride(0);
+  // Rows in blocks of whole 8-row tiles; one block per thread, inline with one thread.
+  constexpr int64_t kGrain = 64;
+  at::parallel_for(0, m, kGrain, [&](int64_t begin, int64_t end) {
+    gemm_avx512(end - begin, n, k, a + begin * a_row, a_row, a_col, b, ldb, c + begin * n, n);
+  });
+  return C;
+}
+
+// y = x W^T + b for a 2-D x; the backward runs through matmul() unless it must build a graph.
+struct Linear : public torch::autograd::Function<Linear> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& W,
+                               const torch::Tensor& b) {
+    ctx->save_for_backward({x, W});
+    ctx->saved_data["bias"] = b.defined();
+    auto y = core::matmul(x, W.t());
+    return b.defined() ? y.add_(b) : y;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &x = saved[0], &W = saved[1], &gy = grads[0];
+    const bool graph = torch::GradMode::is_enabled();  // create_graph: stay differentiable
+    const auto mm = [graph](const torch::Tensor& a, const torch::Tensor& b) {
+      return graph ? torch::mm(a, b) : core::matmul(a, b);
+    };
+    torch::Tensor gx, gW, gb;
+    if (ctx->needs_input_grad(0)) gx = mm(gy, W);
+    if (ctx->needs_input_grad(1)) gW = mm(gy.t(), x);
+    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) gb = gy.sum(0);
+    return {gx, gW, gb};
+  }
+};
+
+}  // namespace
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& W, const torch::Tensor& b) {
+  const bool fast = x.device().is_cpu() && x.dim() >= 1 && x.scalar_type() == W.scalar_type() &&
+                    (!b.defined() || b.scalar_type() == W.scalar_type()) &&
+                    resolved_matmul_kernel(x.scalar_type()) != MatmulKernel::kTorch;
+  if (!fast) return torch::nn::functional::linear(x, W, b);
+  const auto x2 = x.reshape({-1, x.size(-1)});
+  torch::Tensor y;
+  if (torch::GradMode::is_enabled() && (x.requires_grad() || W.requires_grad() || (b.defined() && b.requires_grad()))) {
+    y = Linear::apply(x2, W, b);
+  } else {
+    y = core::matmul(x2, W.t());
+    if (b.defined()) y.add_(b);
+  }
+  auto shape = x.sizes().vec();
+  shape.back() = W.size(0);
+  return y.view(shape);
+}
+
+bool cpu_has_avx512() {
+  static const bool has = __builtin_cpu_supports("avx512f");
+  return has;
+}
+
+MatmulKernel matmul_kernel() { return g_kernel; }
+void set_matmul_kernel(MatmulKernel kernel) { g_kernel = kernel; }
+
+std::string matmul_kernel_name(MatmulKernel kernel) {
+  switch (kernel) {
+    case MatmulKernel::kAuto: return "auto";
+    case MatmulKernel::kAvx512: return "avx512";
+    case MatmulKernel::kOneDnn: return "onednn";
+    case MatmulKernel::kTorch: return "torch";
+  }
+  return "?";
+}
+
+MatmulKernel resolved_matmul_kernel(torch::ScalarType dtype) {
+  const bool real = dtype == torch::kFloat32 || dtype == torch::kFloat64;
+  const bool avx512 = real && cpu_has_avx512();
+  const bool onednn = dtype == torch::kFloat32 && linear_pointwise().has_value();
+  switch (g_kernel.load()) {
+    case MatmulKernel::kAuto: return avx512 ? MatmulKernel::kAvx512 : onednn ? MatmulKernel::kOneDnn : MatmulKernel::kTorch;
+    case MatmulKernel::kAvx512: return avx512 ? MatmulKernel::kAvx512 : MatmulKernel::kTorch;
+    case MatmulKernel::kOneDnn: return onednn ? MatmulKernel::kOneDnn : MatmulKernel::kTorch;
+    case MatmulKernel::kTorch: return MatmulKernel::kTorch;
+  }
+  return MatmulKernel::kTorch;
+}
+
+torch::Tensor matmul(const torch::Tensor& X, const torch::Tensor& Y) {
+  if (!X.device().is_cpu() || X.scalar_type() != Y.scalar_type() || X.size(0) == 0 || X.size(1) == 0 ||
+      Y.size(1) == 0) {
+    return torch::mm(X, Y);
+  }
+  switch (resolved_matmul_kernel(X.scalar_type())) {
+    case MatmulKernel::kAvx512:
+      return X.scalar_type() == torch::kFloat32 ? avx512_matmul<float>(X, Y) : avx512_matmul<double>(X, Y);
+    case MatmulKernel::kOneDnn:
+      // A transposed X (a weight gradient X^T Y) stays with MKL, which reads it in place; the
+      // oneDNN op would copy it first.
+      if (X.is_contiguous()) {
+        std::vector<c10::IValue> stack = {X, Y.t(), c10::IValue(), c10::IValue(std::string("none")),
+                                          c10::IValue(c10::List<std::optional<c10::Scalar>>()), c10::IValue()};
+        linear_pointwise()->callBoxed(&stack);
+        return stack[0].toTensor();
+      }
+      break;
+    default: break;
+  }
+  return torch::mm(X, Y);
+}
+
+}  // namespace regula::core

@@ -1,0 +1,37 @@
+#pragma once
+/// \file Plain matrix products for hand-written backward passes (the engines' backward passes and models::MLP's Linears).
+#include <string>
+
+#include <torch/types.h>
+
+namespace regula::core {
+
+/// Which kernel matmul() runs on the CPU.
+///  * kAvx512: Regula's register-blocked AVX-512 product (core/gemm_avx512.cpp), float32
+///    and float64, any strides of X; about twice MKL's speed on the engines' skinny products on
+///    AMD EPYC, where MKL takes its AVX2 path (bench/ktv_step.cpp --gemm measures both).
+///  * kOneDnn: oneDNN's matmul (LibTorch's mkldnn::_linear_pointwise), float32 with a row-major X.
+///  * kTorch: torch::mm.
+/// kAuto (the default) takes the first of these that the CPU, the dtype and the layout allow.
+/// The environment variable REGULA_MATMUL=auto|avx512|onednn|torch sets it at start-up.
+enum class MatmulKernel { kAuto, kAvx512, kOneDnn, kTorch };
+
+/// X [m, n] @ Y [n, p] (either may be a transposed view), without autograd, with the kernel of
+/// matmul_kernel() where it applies (CPU, float32/float64) and torch::mm everywhere else.
+torch::Tensor matmul(const torch::Tensor& X, const torch::Tensor& Y);
+
+/// x W^T + b (b may be undefined) for x [..., in], W [out, in], as torch::nn::functional::linear,
+/// differentiable to any order: on the CPU its forward and first-order backward run through
+/// matmul(); a backward that builds a graph (create_graph) uses LibTorch's differentiable ops.
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& W, const torch::Tensor& b);
+
+MatmulKernel matmul_kernel();
+void set_matmul_kernel(MatmulKernel kernel);
+/// The kernel matmul() runs for CPU operands of this dtype (kAuto resolved), and its name.
+MatmulKernel resolved_matmul_kernel(torch::ScalarType dtype);
+std::string matmul_kernel_name(MatmulKernel kernel);
+
+/// Whether this CPU (and the OS) runs AVX-512F code.
+bool cpu_has_avx512();
+
+}  // namespace regula::core
