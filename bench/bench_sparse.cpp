@@ -8,7 +8,8 @@
 //   stream_gbps        read bandwidth of this machine, GB/s (sum over a 256 MB array)
 //   batched_cps        configurations/s, 256 runs (32 problems x 8 parameter sets) as one batch
 //   sequential_cps     configurations/s, the same 256 runs one after another
-//   gemm_gflops        float32 GEMM rate, GFLOP/s, at the batched sweep's shapes
+//   gemm_gflops        float32 GEMM rate, GFLOP/s, at the batched sweep's shapes (Regula's kernel)
+//   torch_gemm_gflops  the same with LibTorch's bmm
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +18,7 @@
 
 #include <ATen/Parallel.h>
 
+#include "core/matmul.h"
 #include "trainers/sparse/problem.h"
 #include "trainers/sparse/batched_gd.h"
 #include "trainers/sparse/gd.h"
@@ -108,13 +110,22 @@ int main(int argc, char** argv) {
                X = torch::randn({32, 100, 200});
     auto out1 = torch::empty({32, 8, 100}), out2 = torch::empty({32, 8, 200});
     const int reps = 2000;
-    const double g = best_seconds([&] {
-      for (int i = 0; i < reps; ++i) {
-        at::bmm_out(out1, W, Xt);
-        at::bmm_out(out2, R, X);
-      }
-    });
-    std::printf("gemm_gflops %.3f\n", reps * 2.0 * (2.0 * 32 * 8 * 200 * 100) / g / 1e9);
+    // The products as the trainer runs them (core::bmm_out: Regula's AVX-512 kernel where the CPU
+    // has it), and as LibTorch's bmm runs them.
+    for (const bool regula : {true, false}) {
+      const double g = best_seconds([&] {
+        for (int i = 0; i < reps; ++i) {
+          if (regula) {
+            core::bmm_out(out1, W, Xt);
+            core::bmm_out(out2, R, X);
+          } else {
+            at::bmm_out(out1, W, Xt);
+            at::bmm_out(out2, R, X);
+          }
+        }
+      });
+      std::printf("%s %.3f\n", regula ? "gemm_gflops" : "torch_gemm_gflops", reps * 2.0 * (2.0 * 32 * 8 * 200 * 100) / g / 1e9);
+    }
     if (sink < 0) std::printf("\n");
   }
   return 0;

@@ -5,6 +5,8 @@
 #include <optional>
 
 #include <ATen/Context.h>
+#include <ATen/Dispatch.h>
+#include <ATen/ops/bmm.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/autograd.h>
@@ -82,6 +84,29 @@ struct Linear : public torch::autograd::Function<Linear> {
 };
 
 }  // namespace
+
+void bmm_out(torch::Tensor& out, const torch::Tensor& A, const torch::Tensor& B) {
+  const int64_t P = A.size(0), m = A.size(1), k = A.size(2), n = B.size(2);
+  const bool fast = A.device().is_cpu() && A.scalar_type() == B.scalar_type() && out.scalar_type() == A.scalar_type() &&
+                    out.is_contiguous() && out.sizes() == torch::IntArrayRef({P, m, n}) && P > 0 && m > 0 && k > 0 &&
+                    n > 0 && resolved_matmul_kernel(A.scalar_type()) == MatmulKernel::kAvx512;
+  if (!fast) {
+    at::bmm_out(out, A, B);
+    return;
+  }
+  const auto Bc = B.stride(2) == 1 ? B : B.contiguous();
+  AT_DISPATCH_FLOATING_TYPES(A.scalar_type(), "bmm_out", [&] {
+    const scalar_t* a = A.data_ptr<scalar_t>();
+    const scalar_t* b = Bc.data_ptr<scalar_t>();
+    scalar_t* c = out.data_ptr<scalar_t>();
+    at::parallel_for(0, P, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t p = begin; p < end; ++p) {
+        gemm_avx512(m, n, k, a + p * A.stride(0), A.stride(1), A.stride(2), b + p * Bc.stride(0), Bc.stride(1),
+                    c + p * m * n, n);
+      }
+    });
+  });
+}
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& W, const torch::Tensor& b) {
   const bool fast = x.device().is_cpu() && x.dim() >= 1 && x.scalar_type() == W.scalar_type() &&

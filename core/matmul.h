@@ -20,6 +20,10 @@ enum class MatmulKernel { kAuto, kAvx512, kOneDnn, kTorch };
 /// matmul_kernel() where it applies (CPU, float32/float64) and torch::mm everywhere else.
 torch::Tensor matmul(const torch::Tensor& X, const torch::Tensor& Y);
 
+/// out [P, m, n] = A [P, m, k] @ B [P, k, n] for every P, into a contiguous `out` (as at::bmm_out),
+/// with the kernel of matmul_kernel() on the CPU (one problem per thread), at::bmm_out elsewhere.
+void bmm_out(torch::Tensor& out, const torch::Tensor& A, const torch::Tensor& B);
+
 /// x W^T + b (b may be undefined) for x [..., in], W [out, in], as torch::nn::functional::linear,
 /// differentiable to any order: on the CPU its forward and first-order backward run through
 /// matmul(); a backward that builds a graph (create_graph) uses LibTorch's differentiable ops.

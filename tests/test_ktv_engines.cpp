@@ -340,6 +340,18 @@ TEST_F(KTVEngineTest, EveryMatmulKernelEqualsTorchMmOnEveryLayout) {
       }
     }
   }
+  for (auto dtype : {torch::kFloat32, torch::kFloat64}) {  // batched, as the diagonal-network sweep runs it
+    const auto A = torch::randn({5, 8, 37}, dtype), B = torch::randn({5, 37, 21}, dtype);
+    for (auto kernel : {MatmulKernel::kAvx512, MatmulKernel::kTorch}) {
+      core::set_matmul_kernel(kernel);
+      for (const auto& b : {B, B.transpose(1, 2).contiguous().transpose(1, 2)}) {
+        auto out = torch::empty({5, 8, 21}, dtype);
+        core::bmm_out(out, A, b);
+        EXPECT_LE(max_rel_diff(out.to(torch::kFloat64), torch::bmm(A.to(torch::kFloat64), B.to(torch::kFloat64))),
+                  dtype == torch::kFloat32 ? 1e-5 : 1e-13);
+      }
+    }
+  }
   core::set_matmul_kernel(MatmulKernel::kAuto);
   EXPECT_EQ(core::resolved_matmul_kernel(torch::kFloat64),
             core::cpu_has_avx512() ? MatmulKernel::kAvx512 : MatmulKernel::kTorch);

@@ -9,6 +9,7 @@
 #include <ATen/Context.h>
 #include <fmt/format.h>
 
+#include "core/matmul.h"
 #include "core/checkpoint.h"
 #include "core/errors.h"
 #include "core/logging.h"
@@ -430,8 +431,9 @@ BatchedGDResult run_batched_gd(const BatchedProblems& pb, const std::vector<GDCo
       design_products(X_one_pass, w, pb.y, r, &g);
       fused_descent(u, v, w, g, p.step_scale, depths);
     } else if (fused) {
-      at::bmm_out(r, w, pb.Xt).sub_(pb.y);
-      at::bmm_out(g, r, pb.X);
+      core::bmm_out(r, w, pb.Xt);
+      r.sub_(pb.y);
+      core::bmm_out(g, r, pb.X);
       fused_descent(u, v, w, g, p.step_scale, depths);
     } else {
       gd_step(u, v, pb.X, pb.y, p);
