@@ -106,13 +106,29 @@ def reverse_shapes(samples, batch):
     return shapes
 
 
-def gemm_ms(shapes, dtype=torch.float32, reps=20):
-    """Median time of the products `shapes` run back to back."""
+def regula_matmul():
+    """torch.ops.regula.matmul (the kernel Regula's engines and Linears run, core/matmul.h) from the
+    build's libregula_ops.so, or None when it is not built."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "python"))
+    try:
+        import regula_torch  # noqa: F401  (loads the op library)
+    except ImportError:
+        return None
+    return torch.ops.regula.matmul
+
+
+def gemm_ms(shapes, dtype=torch.float32, reps=20, kernel="torch"):
+    """Sum of the median times of the products `shapes`; kernel "regula": every product
+    through Regula's own kernel (falling back to the torch choices below when it is not built)."""
     onednn = getattr(torch.ops.mkldnn, "_linear_pointwise", None) if dtype == torch.float32 else None
+    regula = regula_matmul() if kernel == "regula" else None
     runs = []
     for m, n, p, how in shapes:
         Y = torch.randn(n, p, dtype=dtype)
-        if how == "onednn_t" and onednn is not None:  # X^T Y with both transposed views, as oneDNN copies them
+        if regula is not None:  # the layout as the step has it: a transposed X for the weight gradients
+            X = torch.randn(n, m, dtype=dtype).t() if how == "mm_t" else torch.randn(m, n, dtype=dtype)
+            runs.append(lambda X=X, Y=Y: regula(X, Y))
+        elif how == "onednn_t" and onednn is not None:  # X^T Y with both transposed views, as oneDNN copies them
             Xt, Yt = torch.randn(n, m, dtype=dtype), torch.randn(p, n, dtype=dtype)
             runs.append(lambda Xt=Xt, Yt=Yt: onednn(Xt.t(), Yt.t().t(), None, "none", [], ""))
         elif how == "mm_t":
@@ -125,17 +141,18 @@ def gemm_ms(shapes, dtype=torch.float32, reps=20):
             X = torch.randn(m, n, dtype=dtype)
             runs.append(lambda X=X, Y=Y: X.mm(Y))
 
-    def run():
-        for r in runs:
+    # Each product timed on its own operands, warm in cache as the step's freshly written operands
+    # are (all the shapes' operands together, 40 MB at k = 2, would stream from memory instead).
+    total = 0.0
+    for r in runs:
+        r()
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
             r()
-
-    run()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        run()
-        times.append(1e3 * (time.perf_counter() - t0))
-    return statistics.median(times)
+            times.append(1e3 * (time.perf_counter() - t0))
+        total += statistics.median(times)
+    return total
 
 
 def taylor_gemm_ms(k, samples, batch, reps=20, dtype=torch.float32):
@@ -144,12 +161,12 @@ def taylor_gemm_ms(k, samples, batch, reps=20, dtype=torch.float32):
 
 def floor_rows(orders, samples, batch, dtype_name):
     """CSV rows (engine gemm_floor) of the GEMM floor of the step `engine: auto` runs: reverse at
-    k = 1, Taylor mode above."""
+    k = 1, Taylor mode above; every product with the kernel Regula runs (torch.ops.regula.matmul)."""
     dtype = getattr(torch, dtype_name)
     rows = []
     for k in orders:
         shapes = reverse_shapes(samples, batch) if k == 1 else taylor_shapes(k, samples, batch)
-        ms = gemm_ms(shapes, dtype, reps=30)
+        ms = gemm_ms(shapes, dtype, reps=30, kernel="regula")
         flops = sum(2 * m * n * p for m, n, p, _ in shapes)
         rows.append({"order": k, "engine": "gemm_floor", "median_ms": ms, "min_ms": ms, "reps": 30,
                      "dtype": dtype_name, "gflop": flops / 1e9})

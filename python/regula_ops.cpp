@@ -11,6 +11,7 @@
 
 #include <torch/library.h>
 
+#include "core/matmul.h"
 #include "core/errors.h"
 #include "regularizers/box.h"
 #include "regularizers/derivatives.h"
@@ -151,6 +152,13 @@ TORCH_LIBRARY(regula, m) {
   m.def(
       "ktv_penalty(Tensor points, Tensor coords, int order, Tensor[] weights, Tensor?[] biases, str[] layers, "
       "float power, float weight, float[] low, float[] high, str engine=\"auto\") -> Tensor");
+  // X [m, n] @ Y [n, p] with the kernel the engines run (core/matmul.h), without autograd: what
+  // bench/ktv_gemm_bound.py times for the GEMM floor of Regula's step.
+  m.def("matmul(Tensor X, Tensor Y) -> Tensor");
+}
+
+TORCH_LIBRARY_IMPL(regula, CompositeExplicitAutograd, m) {
+  m.impl("matmul", [](const at::Tensor& X, const at::Tensor& Y) { return regula::core::matmul(X, Y); });
 }
 
 TORCH_LIBRARY_IMPL(regula, CompositeImplicitAutograd, m) {
