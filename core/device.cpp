@@ -12,7 +12,10 @@ namespace regula::core {
 bool cuda_available() { return torch::cuda::is_available(); }
 
 bool cpu_has_avx2_fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool has = [] {
+    __builtin_cpu_init();  // safe before libgcc's own initialisation (static initialisers)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
   return has;
 }
 

@@ -127,7 +127,10 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& W, const torch
 }
 
 bool cpu_has_avx512() {
-  static const bool has = __builtin_cpu_supports("avx512f");
+  static const bool has = [] {
+    __builtin_cpu_init();  // safe before libgcc's own initialisation (static initialisers)
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
   return has;
 }
 

@@ -14,16 +14,18 @@ namespace regula::regularizers::taylor {
 
 namespace {
 bool cpu_runs_avx512_kernels() {
-  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-                          core::cpu_has_avx2_fma();
+  static const bool has = [] {
+    __builtin_cpu_init();  // may run before libgcc's own initialisation otherwise
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && core::cpu_has_avx2_fma();
+  }();
   return has;
 }
-std::atomic<bool> g_avx512_kernels{cpu_runs_avx512_kernels()};
+std::atomic<bool> g_avx512_kernels{true};  // read lazily: not in a static initialiser
 }  // namespace
 
-bool detail::cpu_has_avx512_kernels() { return g_avx512_kernels; }
-void detail::set_avx512_kernels(bool enabled) { g_avx512_kernels = enabled && cpu_runs_avx512_kernels(); }
+bool detail::cpu_has_avx512_kernels() { return g_avx512_kernels && cpu_runs_avx512_kernels(); }
+void detail::set_avx512_kernels(bool enabled) { g_avx512_kernels = enabled; }
 
 namespace {
 
