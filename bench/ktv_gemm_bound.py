@@ -91,7 +91,7 @@ def reverse_shapes(samples, batch):
     W_0..W_{n-2}; input gradient g W_i for i = n-2..0 (W_{n-1} acts on a constant row); backward:
     the adjoint sweep g_out^T gbar and gbar W_i^T (i <= n-2), the forward adjoint ubar^T a and
     ubar W_i (i >= 1); plus the data batch's forward, weight and input gradients.  As the engine
-    runs them: row-major products through oneDNN in float32 (regularizers/fast_matmul.h), the
+    runs them with the torch kernels (kernel="torch"): row-major products through oneDNN in float32, the
     weight gradients (a transposed X) and the data batch (ordinary autograd) through torch.mm.
     """
     n, m = len(WIDTHS) - 1, samples
