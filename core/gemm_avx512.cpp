@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <array>
 #include <utility>
-#include <vector>
 
 namespace regula::core {
 
@@ -115,23 +114,21 @@ TileFn<T> tile_fn(int nv, int rows) {
   }
 }
 
-// The widths in vectors of the slabs that cover `vectors` vectors: 3s and at most two 4s (1 and
-// 2 alone, 5 as 3 + 2).
-std::vector<int> slabs(int64_t vectors) {
-  std::vector<int> out;
-  if (vectors <= 2) return {static_cast<int>(vectors)};
-  if (vectors == 5) return {3, 2};
-  int64_t fours = vectors % 3 == 1 ? 1 : vectors % 3 == 2 ? 2 : 0;
-  for (int64_t left = vectors; left > 0; left -= out.back()) out.push_back(fours-- > 0 ? 4 : 3);
-  return out;
+// The width in vectors of the next slab when `vectors` are left: 3s and at most two 4s (1 and 2
+// alone, 5 as 3 + 2), e.g. 7 = 4 + 3, 8 = 4 + 4, 13 = 4 + 3 + 3 + 3.
+int next_slab(int64_t vectors) {
+  if (vectors <= 2) return static_cast<int>(vectors);
+  if (vectors == 5) return 3;
+  return vectors % 3 != 0 ? 4 : 3;
 }
 
 template <class T>
 void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_row, int64_t a_col, const T* b, int64_t ldb, T* c,
           int64_t ldc) {
   using V = Vec<T>;
-  int64_t j = 0;
-  for (int nv : slabs((n + V::kWidth - 1) / V::kWidth)) {
+  for (int64_t j = 0, left = (n + V::kWidth - 1) / V::kWidth; left > 0;) {
+    const int nv = next_slab(left);
+    left -= nv;
     const int64_t cols = std::min<int64_t>(nv * V::kWidth, n - j);
     const auto last = V::mask(static_cast<int>(cols - (nv - 1) * V::kWidth));
     const int rows_per_tile = rows_for(nv);

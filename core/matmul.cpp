@@ -6,6 +6,7 @@
 
 #include <ATen/Context.h>
 #include <ATen/Dispatch.h>
+#include <ATen/MemoryOverlap.h>
 #include <ATen/ops/bmm.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
@@ -28,7 +29,17 @@ MatmulKernel kernel_from_env() {
   throw ConfigError(std::string("REGULA_MATMUL='") + env + "' is not a matmul kernel; use auto, avx512, onednn or torch");
 }
 
-std::atomic<MatmulKernel> g_kernel{kernel_from_env()};
+// The kernel set by set_matmul_kernel(); kUnset until then, when REGULA_MATMUL decides (read on
+// first use, not in a static initialiser, so that a bad value is an error a caller can catch).
+constexpr int kUnset = -1;
+std::atomic<int> g_kernel{kUnset};
+
+MatmulKernel current_kernel() {
+  const int k = g_kernel.load();
+  if (k != kUnset) return static_cast<MatmulKernel>(k);
+  static const MatmulKernel from_env = kernel_from_env();
+  return from_env;
+}
 
 // mkldnn::_linear_pointwise(Tensor X, Tensor W, Tensor? B, str attr, Scalar?[] scalars, str? algorithm):
 // X W^T + B with oneDNN; absent when LibTorch is built without it.
@@ -41,31 +52,44 @@ const std::optional<c10::OperatorHandle>& linear_pointwise() {
   return op;
 }
 
+// C [m, n] = A B on the calling thread's pool: rows of C in blocks of 64 when there are more rows
+// than columns, else columns in blocks of 64 (a weight gradient: few rows, a long k).  Inline
+// with one thread.
+template <class T>
+void parallel_gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_row, int64_t a_col, const T* b, int64_t ldb,
+                   T* c, int64_t ldc) {
+  constexpr int64_t kGrain = 64;
+  if (m >= n) {
+    at::parallel_for(0, m, kGrain, [&](int64_t begin, int64_t end) {
+      gemm_avx512(end - begin, n, k, a + begin * a_row, a_row, a_col, b, ldb, c + begin * ldc, ldc);
+    });
+  } else {
+    at::parallel_for(0, (n + kGrain - 1) / kGrain, 1, [&](int64_t begin, int64_t end) {
+      const int64_t j0 = begin * kGrain, j1 = std::min(n, end * kGrain);
+      gemm_avx512(m, j1 - j0, k, a, a_row, a_col, b + j0, ldb, c + j0, ldc);
+    });
+  }
+}
+
 template <class T>
 torch::Tensor avx512_matmul(const torch::Tensor& X, const torch::Tensor& Y) {
   const int64_t m = X.size(0), k = X.size(1), n = Y.size(1);
   const auto B = Y.stride(1) == 1 ? Y : Y.contiguous();  // a transposed weight: k x n, small
   auto C = torch::empty({m, n}, X.options());
-  const T* a = X.data_ptr<T>();
-  const T* b = B.data_ptr<T>();
-  T* c = C.data_ptr<T>();
-  const int64_t a_row = X.stride(0), a_col = X.stride(1), ldb = B.stride(0);
-  // Rows in blocks of whole 8-row tiles; one block per thread, inline with one thread.
-  constexpr int64_t kGrain = 64;
-  at::parallel_for(0, m, kGrain, [&](int64_t begin, int64_t end) {
-    gemm_avx512(end - begin, n, k, a + begin * a_row, a_row, a_col, b, ldb, c + begin * n, n);
-  });
+  parallel_gemm(m, n, k, X.data_ptr<T>(), X.stride(0), X.stride(1), B.data_ptr<T>(), B.stride(0), C.data_ptr<T>(), n);
   return C;
 }
 
 // y = x W^T + b for a 2-D x; the backward runs through matmul() unless it must build a graph.
 struct Linear : public torch::autograd::Function<Linear> {
+  // b: the bias, or an empty tensor for none (autograd::Function cannot take an undefined one).
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& W,
                                const torch::Tensor& b) {
+    const bool bias = b.numel() > 0;
     ctx->save_for_backward({x, W});
-    ctx->saved_data["bias"] = b.defined();
+    ctx->saved_data["bias"] = bias;
     auto y = core::matmul(x, W.t());
-    return b.defined() ? y.add_(b) : y;
+    return bias ? y.add_(b) : y;
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
@@ -86,37 +110,55 @@ struct Linear : public torch::autograd::Function<Linear> {
 }  // namespace
 
 void bmm_out(torch::Tensor& out, const torch::Tensor& A, const torch::Tensor& B) {
-  const int64_t P = A.size(0), m = A.size(1), k = A.size(2), n = B.size(2);
-  const bool fast = A.device().is_cpu() && A.scalar_type() == B.scalar_type() && out.scalar_type() == A.scalar_type() &&
-                    out.is_contiguous() && out.sizes() == torch::IntArrayRef({P, m, n}) && P > 0 && m > 0 && k > 0 &&
-                    n > 0 && resolved_matmul_kernel(A.scalar_type()) == MatmulKernel::kAvx512;
+  // Anything unusual (shapes, devices, dtypes, an `out` that overlaps an operand) goes to
+  // at::bmm_out, which handles it or says what is wrong.
+  const bool shapes = A.dim() == 3 && B.dim() == 3 && out.dim() == 3 && B.size(0) == A.size(0) &&
+                      B.size(1) == A.size(2) && out.size(0) == A.size(0) && out.size(1) == A.size(1) &&
+                      out.size(2) == B.size(2) && A.numel() > 0 && B.numel() > 0;
+  const bool fast = shapes && A.device().is_cpu() && B.device().is_cpu() && out.device().is_cpu() &&
+                    A.scalar_type() == B.scalar_type() && out.scalar_type() == A.scalar_type() && out.is_contiguous() &&
+                    at::get_overlap_status(out, A) == at::MemOverlapStatus::No &&
+                    at::get_overlap_status(out, B) == at::MemOverlapStatus::No &&
+                    resolved_matmul_kernel(A.scalar_type()) == MatmulKernel::kAvx512;
   if (!fast) {
     at::bmm_out(out, A, B);
     return;
   }
+  const int64_t P = A.size(0), m = A.size(1), k = A.size(2), n = B.size(2);
   const auto Bc = B.stride(2) == 1 ? B : B.contiguous();
   AT_DISPATCH_FLOATING_TYPES(A.scalar_type(), "bmm_out", [&] {
     const scalar_t* a = A.data_ptr<scalar_t>();
     const scalar_t* b = Bc.data_ptr<scalar_t>();
     scalar_t* c = out.data_ptr<scalar_t>();
-    at::parallel_for(0, P, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t p = begin; p < end; ++p) {
-        gemm_avx512(m, n, k, a + p * A.stride(0), A.stride(1), A.stride(2), b + p * Bc.stride(0), Bc.stride(1),
-                    c + p * m * n, n);
-      }
-    });
+    const auto one = [&](int64_t p, bool parallel) {
+      const auto* ap = a + p * A.stride(0);
+      const auto* bp = b + p * Bc.stride(0);
+      if (parallel) parallel_gemm(m, n, k, ap, A.stride(1), A.stride(2), bp, Bc.stride(1), c + p * m * n, n);
+      else gemm_avx512(m, n, k, ap, A.stride(1), A.stride(2), bp, Bc.stride(1), c + p * m * n, n);
+    };
+    if (P >= at::get_num_threads()) {  // a problem per thread
+      at::parallel_for(0, P, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t p = begin; p < end; ++p) one(p, false);
+      });
+    } else {  // fewer problems than threads: each product split across them
+      for (int64_t p = 0; p < P; ++p) one(p, true);
+    }
   });
 }
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& W, const torch::Tensor& b) {
-  const bool fast = x.device().is_cpu() && x.dim() >= 1 && x.scalar_type() == W.scalar_type() &&
-                    (!b.defined() || b.scalar_type() == W.scalar_type()) &&
+  // Anything unusual (shapes, devices, dtypes) goes to LibTorch's linear, which handles it or
+  // says what is wrong.
+  const bool fast = x.dim() >= 1 && W.dim() == 2 && x.size(-1) == W.size(1) && x.device().is_cpu() &&
+                    W.device().is_cpu() && x.scalar_type() == W.scalar_type() &&
+                    (!b.defined() || (b.dim() == 1 && b.size(0) == W.size(0) && b.device().is_cpu() &&
+                                      b.scalar_type() == W.scalar_type())) &&
                     resolved_matmul_kernel(x.scalar_type()) != MatmulKernel::kTorch;
   if (!fast) return torch::nn::functional::linear(x, W, b);
   const auto x2 = x.reshape({-1, x.size(-1)});
   torch::Tensor y;
   if (torch::GradMode::is_enabled() && (x.requires_grad() || W.requires_grad() || (b.defined() && b.requires_grad()))) {
-    y = Linear::apply(x2, W, b);
+    y = Linear::apply(x2, W, b.defined() ? b : W.new_empty({0}));
   } else {
     y = core::matmul(x2, W.t());
     if (b.defined()) y.add_(b);
@@ -134,8 +176,8 @@ bool cpu_has_avx512() {
   return has;
 }
 
-MatmulKernel matmul_kernel() { return g_kernel; }
-void set_matmul_kernel(MatmulKernel kernel) { g_kernel = kernel; }
+MatmulKernel matmul_kernel() { return current_kernel(); }
+void set_matmul_kernel(MatmulKernel kernel) { g_kernel = static_cast<int>(kernel); }
 
 std::string matmul_kernel_name(MatmulKernel kernel) {
   switch (kernel) {
@@ -151,7 +193,7 @@ MatmulKernel resolved_matmul_kernel(torch::ScalarType dtype) {
   const bool real = dtype == torch::kFloat32 || dtype == torch::kFloat64;
   const bool avx512 = real && cpu_has_avx512();
   const bool onednn = dtype == torch::kFloat32 && linear_pointwise().has_value();
-  switch (g_kernel.load()) {
+  switch (current_kernel()) {
     case MatmulKernel::kAuto: return avx512 ? MatmulKernel::kAvx512 : onednn ? MatmulKernel::kOneDnn : MatmulKernel::kTorch;
     case MatmulKernel::kAvx512: return avx512 ? MatmulKernel::kAvx512 : MatmulKernel::kTorch;
     case MatmulKernel::kOneDnn: return onednn ? MatmulKernel::kOneDnn : MatmulKernel::kTorch;
@@ -161,8 +203,10 @@ MatmulKernel resolved_matmul_kernel(torch::ScalarType dtype) {
 }
 
 torch::Tensor matmul(const torch::Tensor& X, const torch::Tensor& Y) {
-  if (!X.device().is_cpu() || X.scalar_type() != Y.scalar_type() || X.size(0) == 0 || X.size(1) == 0 ||
-      Y.size(1) == 0) {
+  // Anything but two matching CPU matrices of one dtype goes to torch::mm, which handles it or
+  // says what is wrong.
+  if (X.dim() != 2 || Y.dim() != 2 || X.size(1) != Y.size(0) || !X.device().is_cpu() || !Y.device().is_cpu() ||
+      X.scalar_type() != Y.scalar_type() || X.numel() == 0 || Y.size(1) == 0) {
     return torch::mm(X, Y);
   }
   switch (resolved_matmul_kernel(X.scalar_type())) {

@@ -40,10 +40,14 @@ void with_order_in(int K, Fn& fn, std::integer_sequence<int, Ks...>) {
   (void)((K == Ks && (fn(Order<Ks>()), true)) || ...);
 }
 
+/// Throws the error for a bad order or activation (defined in taylor_series.cpp, out of line, so
+/// that the ISA builds of these kernels instantiate no LibTorch error-message code).
+[[noreturn]] void fused_kernel_argument_error(const char* what, int value);
+
 /// Calls fn(Order<K>()) for the runtime order 0 <= K < kMaxFused.
 template <class Fn>
 void with_order(int K, Fn&& fn) {
-  TORCH_CHECK(K >= 0 && K < kMaxFused, "fused Taylor kernels need 0 <= K < ", kMaxFused, ", got ", K);
+  if (!(K >= 0 && K < kMaxFused)) fused_kernel_argument_error("order K", K);
   with_order_in(K, fn, std::make_integer_sequence<int, kMaxFused>());
 }
 
@@ -59,7 +63,7 @@ void with_activation(Activation act, Fn&& fn) {
     case Activation::kGelu: return fn(ActivationConstant<Activation::kGelu>());
     case Activation::kRelu: return fn(ActivationConstant<Activation::kRelu>());
   }
-  TORCH_CHECK(false, "fused Taylor kernels: unknown activation ", static_cast<int>(act));
+  fused_kernel_argument_error("activation", static_cast<int>(act));
 }
 
 // Slab of coefficient k >= 1 of direction s (coefficient 0 is slab 0).

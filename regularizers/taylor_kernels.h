@@ -1,25 +1,27 @@
 #pragma once
 /// \file AVX2/FMA and AVX-512 instances of the fused Taylor-activation kernels (internal; layout and
 /// math in taylor_fused.h): contiguous float or double stacks [1 + K S, E], K < 16.
-#include <torch/types.h>
+#include <cstdint>
 
 #include "regularizers/taylor_series.h"
 
 namespace regula::regularizers::taylor::detail {
 
-void fused_forward_avx2(const torch::Tensor& X, int K, int64_t S, Activation act, const ActivationParams& p,
-                        torch::Tensor& Y, torch::Tensor& H);
-/// sigma, sigma', sigma'' of U [rows, width] + bias (undefined = none) into A, S1, S2 (same shape).
-void fused_derivatives_avx2(const torch::Tensor& U, const torch::Tensor& bias, Activation act,
-                            const ActivationParams& p, torch::Tensor& A, torch::Tensor& S1, torch::Tensor& S2);
-void fused_backward_avx2(const torch::Tensor& gY, const torch::Tensor& H, int K, int64_t S, torch::Tensor& gX);
-
-void fused_forward_avx512(const torch::Tensor& X, int K, int64_t S, Activation act, const ActivationParams& p,
-                        torch::Tensor& Y, torch::Tensor& H);
-/// sigma, sigma', sigma'' of U [rows, width] + bias (undefined = none) into A, S1, S2 (same shape).
-void fused_derivatives_avx512(const torch::Tensor& U, const torch::Tensor& bias, Activation act,
-                            const ActivationParams& p, torch::Tensor& A, torch::Tensor& S1, torch::Tensor& S2);
-void fused_backward_avx512(const torch::Tensor& gY, const torch::Tensor& H, int K, int64_t S, torch::Tensor& gX);
+// Raw buffers only: no LibTorch inline code is instantiated in the files built for an ISA, so
+// the linker can never pick an AVX-512 copy of a shared inline function for other callers.
+// Forward: X, Y, H [1 + K S, E]; backward: gY, H -> gX; derivatives: sigma, sigma', sigma'' of
+// U [rows, width] + bias (null = none) into A, S1, S2.
+#define REGULA_TAYLOR_ENTRY_POINTS(ISA, F)                                                                         \
+  void fused_forward_##ISA(const F* X, F* Y, F* H, int K, int64_t S, int64_t E, Activation act,                  \
+                           const ActivationParams& p);                                                            \
+  void fused_backward_##ISA(const F* gY, const F* H, F* gX, int K, int64_t S, int64_t E);                       \
+  void fused_derivatives_##ISA(const F* U, const F* bias, F* A, F* S1, F* S2, int64_t rows, int64_t width,        \
+                               Activation act, const ActivationParams& p);
+REGULA_TAYLOR_ENTRY_POINTS(avx2, float)
+REGULA_TAYLOR_ENTRY_POINTS(avx2, double)
+REGULA_TAYLOR_ENTRY_POINTS(avx512, float)
+REGULA_TAYLOR_ENTRY_POINTS(avx512, double)
+#undef REGULA_TAYLOR_ENTRY_POINTS
 
 /// Whether the AVX-512 instances run: the CPU has what they need (F, BW, VL, DQ and FMA) and
 /// set_avx512_kernels(false) has not turned them off (the tests run both instruction sets).

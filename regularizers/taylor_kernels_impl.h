@@ -15,6 +15,10 @@
 
 namespace regula::regularizers::taylor::detail {
 
+// The vector type lives in a namespace of its own ISA: the two builds' Lane<float> differ (32 or
+// 64 bytes), and so must every kernel instantiated on them, or the linker would keep one build's
+// copy of each template for both.
+namespace REGULA_TAYLOR_ISA {
 /// One vector of elements, with the arithmetic the recurrences use.
 template <class F>
 struct Lane {
@@ -29,6 +33,8 @@ struct Lane {
   friend Lane operator*(const Lane& a, double c) { return a.v * V(static_cast<F>(c)); }
   friend Lane operator+(const Lane& a, double c) { return a.v + V(static_cast<F>(c)); }
 };
+}  // namespace REGULA_TAYLOR_ISA
+using REGULA_TAYLOR_ISA::Lane;
 
 template <class F>
 struct SeriesOps<Lane<F>> {
@@ -58,37 +64,20 @@ struct LaneTraits<Lane<F>> {
   static void store(const Lane<F>& v, F* p, int64_t n) { v.v.store(p, n); }
 };
 
-void REGULA_TAYLOR_KERNEL(fused_forward)(const torch::Tensor& X, int K, int64_t S, Activation act, const ActivationParams& p,
-                        torch::Tensor& Y, torch::Tensor& H) {
-  const int64_t E = X.numel() / X.size(0);
-  if (X.scalar_type() == torch::kFloat32) {
-    fused_forward_kernel<Lane<float>>(X.data_ptr<float>(), Y.data_ptr<float>(), H.data_ptr<float>(), K, S, E, act, p);
-  } else {
-    fused_forward_kernel<Lane<double>>(X.data_ptr<double>(), Y.data_ptr<double>(), H.data_ptr<double>(), K, S, E, act, p);
+#define REGULA_TAYLOR_DEFINE_ENTRY_POINTS(F)                                                                     \
+  void REGULA_TAYLOR_KERNEL(fused_forward)(const F* X, F* Y, F* H, int K, int64_t S, int64_t E, Activation act,    \
+                                           const ActivationParams& p) {                                           \
+    fused_forward_kernel<Lane<F>>(X, Y, H, K, S, E, act, p);                                                      \
+  }                                                                                                              \
+  void REGULA_TAYLOR_KERNEL(fused_backward)(const F* gY, const F* H, F* gX, int K, int64_t S, int64_t E) {         \
+    fused_backward_kernel<Lane<F>>(gY, H, gX, K, S, E);                                                           \
+  }                                                                                                              \
+  void REGULA_TAYLOR_KERNEL(fused_derivatives)(const F* U, const F* bias, F* A, F* S1, F* S2, int64_t rows,        \
+                                               int64_t width, Activation act, const ActivationParams& p) {        \
+    fused_derivatives_kernel<Lane<F>>(U, bias, A, S1, S2, rows, width, act, p);                                   \
   }
-}
-
-void REGULA_TAYLOR_KERNEL(fused_backward)(const torch::Tensor& gY, const torch::Tensor& H, int K, int64_t S, torch::Tensor& gX) {
-  const int64_t E = H.numel() / H.size(0);
-  if (H.scalar_type() == torch::kFloat32) {
-    fused_backward_kernel<Lane<float>>(gY.data_ptr<float>(), H.data_ptr<float>(), gX.data_ptr<float>(), K, S, E);
-  } else {
-    fused_backward_kernel<Lane<double>>(gY.data_ptr<double>(), H.data_ptr<double>(), gX.data_ptr<double>(), K, S, E);
-  }
-}
-
-void REGULA_TAYLOR_KERNEL(fused_derivatives)(const torch::Tensor& U, const torch::Tensor& bias, Activation act,
-                            const ActivationParams& p, torch::Tensor& A, torch::Tensor& S1, torch::Tensor& S2) {
-  const int64_t width = U.size(-1), rows = U.numel() / width;
-  if (U.scalar_type() == torch::kFloat32) {
-    fused_derivatives_kernel<Lane<float>>(U.data_ptr<float>(), bias.defined() ? bias.data_ptr<float>() : nullptr,
-                                          A.data_ptr<float>(), S1.data_ptr<float>(), S2.data_ptr<float>(), rows,
-                                          width, act, p);
-  } else {
-    fused_derivatives_kernel<Lane<double>>(U.data_ptr<double>(), bias.defined() ? bias.data_ptr<double>() : nullptr,
-                                           A.data_ptr<double>(), S1.data_ptr<double>(), S2.data_ptr<double>(), rows,
-                                           width, act, p);
-  }
-}
+REGULA_TAYLOR_DEFINE_ENTRY_POINTS(float)
+REGULA_TAYLOR_DEFINE_ENTRY_POINTS(double)
+#undef REGULA_TAYLOR_DEFINE_ENTRY_POINTS
 
 }  // namespace regula::regularizers::taylor::detail

@@ -24,6 +24,11 @@ bool cpu_runs_avx512_kernels() {
 std::atomic<bool> g_avx512_kernels{true};  // read lazily: not in a static initialiser
 }  // namespace
 
+void detail::fused_kernel_argument_error(const char* what, int value) {
+  TORCH_CHECK(false, "fused Taylor kernels: unsupported ", what, " ", value, " (orders 0..", kMaxFused - 1,
+              " and the built-in activations)");
+}
+
 bool detail::cpu_has_avx512_kernels() { return g_avx512_kernels && cpu_runs_avx512_kernels(); }
 void detail::set_avx512_kernels(bool enabled) { g_avx512_kernels = enabled; }
 
@@ -42,22 +47,24 @@ bool fusable(const torch::Tensor& X, int K) { return g_fused_cpu && X.device().i
 // The fused kernels on CPU stacks [1 + K S, E] (see taylor_fused.h), vectorised when possible.
 void fused_forward(const torch::Tensor& X, int K, int64_t S, Activation act, const ActivationParams& p,
                    torch::Tensor& Y, torch::Tensor& H) {
-  if (detail::cpu_has_avx512_kernels()) return detail::fused_forward_avx512(X, K, S, act, p, Y, H);
-  if (core::cpu_has_avx2_fma()) return detail::fused_forward_avx2(X, K, S, act, p, Y, H);
   const int64_t E = X.numel() / X.size(0);
   AT_DISPATCH_FLOATING_TYPES(X.scalar_type(), "taylor_fused_forward", [&] {
-    detail::fused_forward_kernel<scalar_t>(X.data_ptr<scalar_t>(), Y.data_ptr<scalar_t>(), H.data_ptr<scalar_t>(),
-                                           K, S, E, act, p);
+    const auto* x = X.data_ptr<scalar_t>();
+    auto *y = Y.data_ptr<scalar_t>(), *h = H.data_ptr<scalar_t>();
+    if (detail::cpu_has_avx512_kernels()) detail::fused_forward_avx512(x, y, h, K, S, E, act, p);
+    else if (core::cpu_has_avx2_fma()) detail::fused_forward_avx2(x, y, h, K, S, E, act, p);
+    else detail::fused_forward_kernel<scalar_t>(x, y, h, K, S, E, act, p);
   });
 }
 
 void fused_backward(const torch::Tensor& gY, const torch::Tensor& H, int K, int64_t S, torch::Tensor& gX) {
-  if (detail::cpu_has_avx512_kernels()) return detail::fused_backward_avx512(gY, H, K, S, gX);
-  if (core::cpu_has_avx2_fma()) return detail::fused_backward_avx2(gY, H, K, S, gX);
   const int64_t E = H.numel() / H.size(0);
   AT_DISPATCH_FLOATING_TYPES(H.scalar_type(), "taylor_fused_backward", [&] {
-    detail::fused_backward_kernel<scalar_t>(gY.data_ptr<scalar_t>(), H.data_ptr<scalar_t>(), gX.data_ptr<scalar_t>(),
-                                            K, S, E);
+    const auto *gy = gY.data_ptr<scalar_t>(), *h = H.data_ptr<scalar_t>();
+    auto* gx = gX.data_ptr<scalar_t>();
+    if (detail::cpu_has_avx512_kernels()) detail::fused_backward_avx512(gy, h, gx, K, S, E);
+    else if (core::cpu_has_avx2_fma()) detail::fused_backward_avx2(gy, h, gx, K, S, E);
+    else detail::fused_backward_kernel<scalar_t>(gy, h, gx, K, S, E);
   });
 }
 
@@ -172,18 +179,14 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> activation_derivatives(c
     const auto bc = bias.defined() ? bias.contiguous() : bias;
     auto A = torch::empty_like(Uc), S1 = torch::empty_like(Uc), S2 = torch::empty_like(Uc);
     const int64_t width = Uc.size(-1), rows = width == 0 ? 0 : Uc.numel() / width;
-    if (detail::cpu_has_avx512_kernels()) {
-      detail::fused_derivatives_avx512(Uc, bc, act, params, A, S1, S2);
-    } else if (core::cpu_has_avx2_fma()) {
-      detail::fused_derivatives_avx2(Uc, bc, act, params, A, S1, S2);
-    } else {
-      AT_DISPATCH_FLOATING_TYPES(Uc.scalar_type(), "activation_derivatives", [&] {
-        detail::fused_derivatives_kernel<scalar_t>(Uc.data_ptr<scalar_t>(),
-                                                   bc.defined() ? bc.data_ptr<scalar_t>() : nullptr,
-                                                   A.data_ptr<scalar_t>(), S1.data_ptr<scalar_t>(),
-                                                   S2.data_ptr<scalar_t>(), rows, width, act, params);
-      });
-    }
+    AT_DISPATCH_FLOATING_TYPES(Uc.scalar_type(), "activation_derivatives", [&] {
+      const auto* u = Uc.data_ptr<scalar_t>();
+      const scalar_t* b = bc.defined() ? bc.data_ptr<scalar_t>() : nullptr;
+      auto *a = A.data_ptr<scalar_t>(), *s1 = S1.data_ptr<scalar_t>(), *s2 = S2.data_ptr<scalar_t>();
+      if (detail::cpu_has_avx512_kernels()) detail::fused_derivatives_avx512(u, b, a, s1, s2, rows, width, act, params);
+      else if (core::cpu_has_avx2_fma()) detail::fused_derivatives_avx2(u, b, a, s1, s2, rows, width, act, params);
+      else detail::fused_derivatives_kernel<scalar_t>(u, b, a, s1, s2, rows, width, act, params);
+    });
     return {A, S1, S2};
   }
   const auto x0 = bias.defined() ? U + bias : U;

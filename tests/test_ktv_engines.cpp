@@ -357,6 +357,44 @@ TEST_F(KTVEngineTest, EveryMatmulKernelEqualsTorchMmOnEveryLayout) {
             core::cpu_has_avx512() ? MatmulKernel::kAvx512 : MatmulKernel::kTorch);
 }
 
+TEST_F(KTVEngineTest, CoreLinearEqualsLibTorchLinearWithAndWithoutBiasAndRefusesBadShapes) {
+  for (auto dtype : {torch::kFloat32, torch::kFloat64}) {
+    const double tol = dtype == torch::kFloat32 ? 1e-5 : 1e-12;
+    for (bool bias : {true, false}) {
+      const auto W = torch::randn({7, 5}, dtype).requires_grad_(), b = torch::randn({7}, dtype).requires_grad_();
+      const auto x = torch::randn({3, 4, 5}, dtype).requires_grad_();  // more than two dims
+      const auto bb = bias ? b : torch::Tensor();
+      std::vector<torch::Tensor> inputs = {x, W};
+      if (bias) inputs.push_back(b);
+      const auto y = core::linear(x, W, bb), want = torch::nn::functional::linear(x, W, bb);
+      ASSERT_EQ(y.sizes(), want.sizes());
+      EXPECT_LE(max_rel_diff(y, want), tol);
+      // First and second order (create_graph) gradients equal LibTorch's.
+      const auto g = torch::autograd::grad({y.sin().sum()}, inputs, {}, true, true);
+      const auto h = torch::autograd::grad({want.sin().sum()}, inputs, {}, true, true);
+      for (std::size_t i = 0; i < g.size(); ++i) EXPECT_LE(max_rel_diff(g[i], h[i]), tol) << "bias " << bias << " " << i;
+      const auto gg = torch::autograd::grad({g[0].square().sum()}, {W});
+      const auto hh = torch::autograd::grad({h[0].square().sum()}, {W});
+      EXPECT_LE(max_rel_diff(gg[0], hh[0]), tol) << "bias " << bias;
+    }
+    // Wrong shapes and operands are LibTorch's errors, not reads past a buffer.
+    const auto W = torch::randn({7, 5}, dtype);
+    EXPECT_THROW(core::linear(torch::randn({4, 3}, dtype), W, torch::Tensor()), c10::Error);
+    EXPECT_THROW(core::matmul(torch::randn({4, 3}, dtype), torch::randn({2, 6}, dtype)), c10::Error);
+    EXPECT_THROW(core::matmul(torch::randn({2, 4, 3}, dtype), torch::randn({3, 6}, dtype)), c10::Error);
+    auto out = torch::empty({2, 4, 6}, dtype);
+    EXPECT_THROW(core::bmm_out(out, torch::randn({2, 4, 3}, dtype), torch::randn({2, 2, 6}, dtype)), c10::Error);
+    // An `out` that is one of the operands is left to at::bmm_out: the same outcome as LibTorch's.
+    const auto A = torch::randn({2, 4, 4}, dtype), B = torch::randn({2, 4, 4}, dtype);
+    auto A1 = A.clone(), A2 = A.clone();
+    bool threw1 = false, threw2 = false;
+    try { core::bmm_out(A1, A1, B); } catch (const c10::Error&) { threw1 = true; }
+    try { at::bmm_out(A2, A2, B); } catch (const c10::Error&) { threw2 = true; }
+    EXPECT_EQ(threw1, threw2);
+    if (!threw1) EXPECT_TRUE(torch::equal(A1, A2));
+  }
+}
+
 TEST_F(KTVEngineTest, ReverseAndTaylorMatchAutogradWithEveryMatmulKernel) {
   using core::MatmulKernel;
   for (auto dtype : {torch::kFloat32, torch::kFloat64}) {
