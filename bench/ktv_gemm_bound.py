@@ -16,6 +16,7 @@ of bench/ktv_bench.sh.
 """
 import argparse
 import csv
+import functools
 import math
 import statistics
 import sys
@@ -106,6 +107,7 @@ def reverse_shapes(samples, batch):
     return shapes
 
 
+@functools.lru_cache(maxsize=None)
 def regula_matmul():
     """torch.ops.regula.matmul (the kernel Regula's engines and Linears run, core/matmul.h) from the
     build's libregula_ops.so, or None when it is not built."""

@@ -19,6 +19,15 @@ bool cpu_has_avx2_fma() {
   return has;
 }
 
+bool cpu_has_avx512() {
+  static const bool has = [] {
+    __builtin_cpu_init();  // safe before libgcc's own initialisation (static initialisers)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && cpu_has_avx2_fma();
+  }();
+  return has;
+}
+
 torch::Device resolve_device(const std::string& spec) {
   if (spec == "auto") return cuda_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   if (spec == "cpu") return torch::Device(torch::kCPU);

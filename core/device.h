@@ -20,6 +20,10 @@ std::string describe_device(const torch::Device& device);
 /// Whether this CPU has AVX2 and FMA (the vector kernels compiled with -mavx2 -mfma run only then).
 bool cpu_has_avx2_fma();
 
+/// Whether this CPU and the OS run AVX-512 F, BW, VL and DQ with FMA (the kernels compiled with
+/// -mavx512* run only then).
+bool cpu_has_avx512();
+
 /// Seeds every RNG Regula uses (LibTorch CPU and all CUDA generators).
 void seed_everything(uint64_t seed);
 

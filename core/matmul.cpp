@@ -13,6 +13,7 @@
 #include <torch/autograd.h>
 #include <torch/nn/functional/linear.h>
 
+#include "core/device.h"
 #include "core/errors.h"
 #include "core/gemm_kernels.h"
 
@@ -80,21 +81,29 @@ torch::Tensor avx512_matmul(const torch::Tensor& X, const torch::Tensor& Y) {
   return C;
 }
 
+// The rows of y [rows, out] that take the bias: all (bias_rows < 0) or the first bias_rows.
+torch::Tensor bias_part(const torch::Tensor& y, int64_t bias_rows) {
+  return bias_rows < 0 ? y : y.narrow(0, 0, bias_rows);
+}
+
 // y = x W^T + b for a 2-D x; the backward runs through matmul() unless it must build a graph.
 struct Linear : public torch::autograd::Function<Linear> {
   // b: the bias, or an empty tensor for none (autograd::Function cannot take an undefined one).
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& W,
-                               const torch::Tensor& b) {
+                               const torch::Tensor& b, int64_t bias_rows) {
     const bool bias = b.numel() > 0;
     ctx->save_for_backward({x, W});
     ctx->saved_data["bias"] = bias;
+    ctx->saved_data["bias_rows"] = bias_rows;
     auto y = core::matmul(x, W.t());
-    return bias ? y.add_(b) : y;
+    if (bias) bias_part(y, bias_rows).add_(b);
+    return y;
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const auto &x = saved[0], &W = saved[1], &gy = grads[0];
+    const auto &x = saved[0], &W = saved[1];
+    const auto gy = grads[0].contiguous();
     const bool graph = torch::GradMode::is_enabled();  // create_graph: stay differentiable
     const auto mm = [graph](const torch::Tensor& a, const torch::Tensor& b) {
       return graph ? torch::mm(a, b) : core::matmul(a, b);
@@ -102,8 +111,10 @@ struct Linear : public torch::autograd::Function<Linear> {
     torch::Tensor gx, gW, gb;
     if (ctx->needs_input_grad(0)) gx = mm(gy, W);
     if (ctx->needs_input_grad(1)) gW = mm(gy.t(), x);
-    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) gb = gy.sum(0);
-    return {gx, gW, gb};
+    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) {
+      gb = bias_part(gy, ctx->saved_data["bias_rows"].toInt()).sum(0);
+    }
+    return {gx, gW, gb, torch::Tensor()};
   }
 };
 
@@ -146,7 +157,7 @@ void bmm_out(torch::Tensor& out, const torch::Tensor& A, const torch::Tensor& B)
   });
 }
 
-torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& W, const torch::Tensor& b) {
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& W, const torch::Tensor& b, int64_t bias_rows) {
   // Anything unusual (shapes, devices, dtypes) goes to LibTorch's linear, which handles it or
   // says what is wrong.
   const bool fast = x.dim() >= 1 && W.dim() == 2 && x.size(-1) == W.size(1) && x.device().is_cpu() &&
@@ -154,26 +165,25 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& W, const torch
                     (!b.defined() || (b.dim() == 1 && b.size(0) == W.size(0) && b.device().is_cpu() &&
                                       b.scalar_type() == W.scalar_type())) &&
                     resolved_matmul_kernel(x.scalar_type()) != MatmulKernel::kTorch;
-  if (!fast) return torch::nn::functional::linear(x, W, b);
+  if (!fast) {
+    if (bias_rows < 0) return torch::nn::functional::linear(x, W, b);
+    auto y = torch::nn::functional::linear(x.reshape({-1, x.size(-1)}), W);  // differentiable, as above
+    if (b.defined()) bias_part(y, bias_rows).add_(b);
+    auto shape = x.sizes().vec();
+    shape.back() = W.size(0);
+    return y.view(shape);
+  }
   const auto x2 = x.reshape({-1, x.size(-1)});
   torch::Tensor y;
   if (torch::GradMode::is_enabled() && (x.requires_grad() || W.requires_grad() || (b.defined() && b.requires_grad()))) {
-    y = Linear::apply(x2, W, b.defined() ? b : W.new_empty({0}));
+    y = Linear::apply(x2, W, b.defined() ? b : W.new_empty({0}), bias_rows);
   } else {
     y = core::matmul(x2, W.t());
-    if (b.defined()) y.add_(b);
+    if (b.defined()) bias_part(y, bias_rows).add_(b);
   }
   auto shape = x.sizes().vec();
   shape.back() = W.size(0);
   return y.view(shape);
-}
-
-bool cpu_has_avx512() {
-  static const bool has = [] {
-    __builtin_cpu_init();  // safe before libgcc's own initialisation (static initialisers)
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return has;
 }
 
 MatmulKernel matmul_kernel() { return current_kernel(); }

@@ -8,8 +8,8 @@ namespace regula::core {
 
 /// Which kernel matmul() runs on the CPU.
 ///  * kAvx512: Regula's register-blocked AVX-512 product (core/gemm_avx512.cpp), float32
-///    and float64, any strides of X; about twice MKL's speed on the engines' skinny products on
-///    AMD EPYC, where MKL takes its AVX2 path (bench/ktv_step.cpp --gemm measures both).
+///    and float64, any strides of X; 2-2.4x MKL's speed on the engines' skinny products on AMD
+///    EPYC, where MKL takes its AVX2 path (measurements in docs/ktv-engine.md).
 ///  * kOneDnn: oneDNN's matmul (LibTorch's mkldnn::_linear_pointwise), float32 with a row-major X.
 ///  * kTorch: torch::mm.
 /// kAuto (the default) takes the first of these that the CPU, the dtype and the layout allow.
@@ -27,15 +27,14 @@ void bmm_out(torch::Tensor& out, const torch::Tensor& A, const torch::Tensor& B)
 /// x W^T + b (b may be undefined) for x [..., in], W [out, in], as torch::nn::functional::linear,
 /// differentiable to any order: on the CPU its forward and first-order backward run through
 /// matmul(); a backward that builds a graph (create_graph) uses LibTorch's differentiable ops.
-torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& W, const torch::Tensor& b);
+/// bias_rows >= 0 adds b to the first bias_rows rows of x's rows [rows, in] only (a Taylor
+/// coefficient stack, whose bias shifts coefficient 0 alone); -1 adds it to every row.
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& W, const torch::Tensor& b, int64_t bias_rows = -1);
 
 MatmulKernel matmul_kernel();
 void set_matmul_kernel(MatmulKernel kernel);
 /// The kernel matmul() runs for CPU operands of this dtype (kAuto resolved), and its name.
 MatmulKernel resolved_matmul_kernel(torch::ScalarType dtype);
 std::string matmul_kernel_name(MatmulKernel kernel);
-
-/// Whether this CPU (and the OS) runs AVX-512F code.
-bool cpu_has_avx512();
 
 }  // namespace regula::core

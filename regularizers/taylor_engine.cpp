@@ -39,46 +39,15 @@ bool read_activation(const std::shared_ptr<torch::nn::Module>& m, TaylorLayer& l
   return false;
 }
 
-// One Linear on a coefficient stack X [R, M, in] -> [R, M, out] as one product of all R M rows,
-// with the bias on x_0 (slab 0) only, forward and backward by core::matmul (oneDNN for the
-// row-major products in float32 on the CPU; the weight gradient gY^T X stays with MKL).  X is
-// passed flat [R M, in]; the output is flat too, so that the stack's view stays outside the node.
-// A Linear without bias passes an empty tensor (autograd::Function cannot take an undefined one).
-struct StackLinear : public torch::autograd::Function<StackLinear> {
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& X, const torch::Tensor& W,
-                               const torch::Tensor& bias, int64_t slab_rows) {
-    const bool has_bias = bias.numel() > 0;
-    ctx->save_for_backward({X, W});
-    ctx->saved_data["slab_rows"] = slab_rows;
-    ctx->saved_data["bias"] = has_bias;
-    auto Y = core::matmul(X, W.t());
-    if (has_bias) Y.narrow(0, 0, slab_rows).add_(bias);
-    return Y;
-  }
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                 torch::autograd::variable_list grads) {
-    const auto saved = ctx->get_saved_variables();
-    const auto &X = saved[0], &W = saved[1];
-    const auto gY = grads[0].contiguous();
-    torch::Tensor gX, gW, gb;
-    if (ctx->needs_input_grad(0)) gX = core::matmul(gY, W);
-    if (ctx->needs_input_grad(1)) gW = core::matmul(gY.t(), X);
-    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) {
-      gb = gY.narrow(0, 0, ctx->saved_data["slab_rows"].toInt()).sum(0);
-    }
-    return {gX, gW, gb, torch::Tensor()};
-  }
-};
-
 // Pushes the coefficient stack X [1 + K S, M, width] (S directions sharing x_0) through the plan.
 torch::Tensor propagate(const TaylorPlan& plan, torch::Tensor X, int64_t directions) {
   for (const auto& layer : plan.layers) {
     if (layer.is_linear()) {
-      // One product for every coefficient, point and direction; the bias shifts x_0 only.
+      // One product for every coefficient, point and direction; the bias shifts x_0 (the first
+      // M rows) only.
       const auto& W = layer.weight;
       const int64_t R = X.size(0), M = X.size(1);
-      const auto bias = layer.bias.defined() ? layer.bias : W.new_empty({0});
-      X = StackLinear::apply(X.reshape({R * M, X.size(2)}), W, bias, M).view({R, M, W.size(0)});
+      X = core::linear(X.reshape({R * M, X.size(2)}), W, layer.bias, M).view({R, M, W.size(0)});
     } else {
       X = taylor::taylor_activation(X, layer.activation, layer.params, directions);
     }

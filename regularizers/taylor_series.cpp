@@ -13,15 +13,7 @@
 namespace regula::regularizers::taylor {
 
 namespace {
-bool cpu_runs_avx512_kernels() {
-  static const bool has = [] {
-    __builtin_cpu_init();  // may run before libgcc's own initialisation otherwise
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && core::cpu_has_avx2_fma();
-  }();
-  return has;
-}
-std::atomic<bool> g_avx512_kernels{true};  // read lazily: not in a static initialiser
+std::atomic<bool> g_avx512_kernels{true};  // off only through set_avx512_kernels (the tests)
 }  // namespace
 
 void detail::fused_kernel_argument_error(const char* what, int value) {
@@ -29,7 +21,7 @@ void detail::fused_kernel_argument_error(const char* what, int value) {
               " and the built-in activations)");
 }
 
-bool detail::cpu_has_avx512_kernels() { return g_avx512_kernels && cpu_runs_avx512_kernels(); }
+bool detail::cpu_has_avx512_kernels() { return g_avx512_kernels && core::cpu_has_avx512(); }
 void detail::set_avx512_kernels(bool enabled) { g_avx512_kernels = enabled; }
 
 namespace {

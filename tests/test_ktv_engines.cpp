@@ -12,6 +12,7 @@
 #include "models/activations.h"
 #include "models/mlp.h"
 #include "regularizers/derivatives.h"
+#include "core/device.h"
 #include "core/matmul.h"
 #include "regularizers/ktv.h"
 #include "tests/test_models.h"
@@ -376,6 +377,16 @@ TEST_F(KTVEngineTest, CoreLinearEqualsLibTorchLinearWithAndWithoutBiasAndRefuses
       const auto gg = torch::autograd::grad({g[0].square().sum()}, {W});
       const auto hh = torch::autograd::grad({h[0].square().sum()}, {W});
       EXPECT_LE(max_rel_diff(gg[0], hh[0]), tol) << "bias " << bias;
+    }
+    {  // the bias on the first rows only (a Taylor stack's x_0), forward and bias gradient
+      const auto x = torch::randn({6, 5}, dtype), W = torch::randn({7, 5}, dtype);
+      const auto b = torch::randn({7}, dtype).requires_grad_();
+      const auto y = core::linear(x, W, b, 2);
+      auto want = torch::mm(x, W.t());
+      want.narrow(0, 0, 2).add_(b.detach());
+      EXPECT_LE(max_rel_diff(y.detach(), want), tol);
+      const auto gb = torch::autograd::grad({y.sum()}, {b})[0];
+      EXPECT_LE(max_rel_diff(gb, torch::full({7}, 2.0, dtype)), tol);
     }
     // Wrong shapes and operands are LibTorch's errors, not reads past a buffer.
     const auto W = torch::randn({7, 5}, dtype);
