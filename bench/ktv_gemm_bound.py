@@ -12,7 +12,8 @@ batch 256, k = 1..6) it prints, per order:
     python bench/ktv_gemm_bound.py --threads 1 [--autograd-ms 228,...]
 With --floor-csv FILE [--dtype float64] it writes instead the GEMM floor of the step that
 `engine: auto` runs (the reverse engine's products at k = 1, Taylor mode's above) for the report
-of bench/ktv_bench.sh.
+of bench/ktv_bench.sh: the products as the fused CPU pass runs them (regularizers/ktv_fused.cpp),
+chunk by chunk of points, each chunk's product timed warm and counted once per chunk.
 """
 import argparse
 import csv
@@ -58,6 +59,16 @@ def autograd_flops(k, samples, batch):
         loss = (f(x) - torch.sin(x[:, :1])).square().mean() + d.square().sum((1, 2)).mean()
         loss.backward()
     return count.flops
+
+
+# Stack rows per chunk of the fused k-TV pass (kChunkRows in regularizers/ktv_fused.cpp).
+CHUNK_ROWS = 256
+
+
+def chunking(rows_per_point, samples):
+    """(points per chunk, chunks) of the fused pass for M = samples points."""
+    points = max(1, CHUNK_ROWS // rows_per_point)
+    return points, -(-samples // points)
 
 
 def taylor_products(k, samples, batch):
@@ -119,9 +130,10 @@ def regula_matmul():
     return torch.ops.regula.matmul
 
 
-def gemm_ms(shapes, dtype=torch.float32, reps=20, kernel="torch"):
-    """Sum of the median times of the products `shapes`; kernel "regula": every product
-    through Regula's own kernel (falling back to the torch choices below when it is not built)."""
+def gemm_ms(shapes, dtype=torch.float32, reps=20, kernel="torch", counts=None):
+    """Sum of the median times of the products `shapes` (each counts[i] times, default once);
+    kernel "regula": every product through Regula's own kernel (falling back to the torch choices
+    below when it is not built)."""
     onednn = getattr(torch.ops.mkldnn, "_linear_pointwise", None) if dtype == torch.float32 else None
     regula = regula_matmul() if kernel == "regula" else None
     runs = []
@@ -143,17 +155,27 @@ def gemm_ms(shapes, dtype=torch.float32, reps=20, kernel="torch"):
             X = torch.randn(m, n, dtype=dtype)
             runs.append(lambda X=X, Y=Y: X.mm(Y))
 
-    # Each product timed on its own operands, warm in cache as the step's freshly written operands
-    # are (all the shapes' operands together, 40 MB at k = 2, would stream from memory instead).
-    total = 0.0
-    for r in runs:
+    def median_ms(r):
         r()
         times = []
         for _ in range(reps):
             t0 = time.perf_counter()
             r()
             times.append(1e3 * (time.perf_counter() - t0))
-        total += statistics.median(times)
+        return statistics.median(times)
+
+    # The cost of one call from Python (a 1 x 1 product), taken off every product: the fused pass
+    # calls the kernel from C++ on chunk-sized products (25 us each at k = 2), where a Python
+    # call's 2-3 us would be a tenth of the floor.
+    call_ms = 0.0
+    if regula is not None:
+        one = torch.ones(1, 1, dtype=dtype)
+        call_ms = median_ms(lambda: regula(one, one))
+    # Each product timed on its own operands, warm in cache as the step's freshly written operands
+    # are (all the shapes' operands together, 40 MB at k = 2, would stream from memory instead).
+    total = 0.0
+    for i, r in enumerate(runs):
+        total += max(0.0, median_ms(r) - call_ms) * (counts[i] if counts else 1)
     return total
 
 
@@ -161,15 +183,38 @@ def taylor_gemm_ms(k, samples, batch, reps=20, dtype=torch.float32):
     return gemm_ms(taylor_shapes(k, samples, batch), dtype, reps)
 
 
+def fused_shapes(k, samples, batch):
+    """(shapes, counts) of the step `engine: auto` runs on the CPU: the fused pass's products per
+    chunk of points (reverse mode at k = 1 with p = 1 output, Taylor mode above), each counted once
+    per full chunk, those of the last, partial chunk once, and the data batch's products once."""
+    points, _ = chunking(2 if k == 1 else 1 + 2 * k, samples)
+    n_products = 3 * (len(WIDTHS) - 1) - 1
+
+    def chunk(p):
+        if k == 1:
+            return [s for s in reverse_shapes(p, 0) if s[0] != 0 and s[1] != 0]
+        return taylor_shapes(k, p, 0)[:n_products]
+
+    shapes, counts = [], []
+    for p, c in ((points, samples // points), (samples % points, 1)):
+        if p and c:
+            part = chunk(p)
+            shapes += part
+            counts += [c] * len(part)
+    data = reverse_shapes(1, batch)[-n_products:]
+    return shapes + data, counts + [1] * len(data)
+
+
 def floor_rows(orders, samples, batch, dtype_name):
     """CSV rows (engine gemm_floor) of the GEMM floor of the step `engine: auto` runs: reverse at
-    k = 1, Taylor mode above; every product with the kernel Regula runs (torch.ops.regula.matmul)."""
+    k = 1, Taylor mode above, as the fused CPU pass runs them; every product with the kernel
+    Regula runs (torch.ops.regula.matmul)."""
     dtype = getattr(torch, dtype_name)
     rows = []
     for k in orders:
-        shapes = reverse_shapes(samples, batch) if k == 1 else taylor_shapes(k, samples, batch)
-        ms = gemm_ms(shapes, dtype, reps=30, kernel="regula")
-        flops = sum(2 * m * n * p for m, n, p, _ in shapes)
+        shapes, counts = fused_shapes(k, samples, batch)
+        ms = gemm_ms(shapes, dtype, reps=30, kernel="regula", counts=counts)
+        flops = sum(c * 2 * m * n * p for (m, n, p, _), c in zip(shapes, counts))
         rows.append({"order": k, "engine": "gemm_floor", "median_ms": ms, "min_ms": ms, "reps": 30,
                      "dtype": dtype_name, "gflop": flops / 1e9})
     return rows

@@ -124,7 +124,7 @@ int next_slab(int64_t vectors) {
 
 template <class T>
 void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_row, int64_t a_col, const T* b, int64_t ldb, T* c,
-          int64_t ldc) {
+          int64_t ldc, bool accumulate) {
   using V = Vec<T>;
   for (int64_t j = 0, left = (n + V::kWidth - 1) / V::kWidth; left > 0;) {
     const int nv = next_slab(left);
@@ -137,7 +137,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_row, int64_t a_
       for (int64_t i = 0; i < m; i += rows_per_tile) {
         const int rows = static_cast<int>(std::min<int64_t>(rows_per_tile, m - i));
         tile_fn<T>(nv, rows)(depth, a + i * a_row + l * a_col, a_row, a_col, b + l * ldb + j, ldb, c + i * ldc + j,
-                             ldc, last, l > 0);
+                             ldc, last, accumulate || l > 0);
       }
     }
     j += cols;
@@ -147,13 +147,13 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_row, int64_t a_
 }  // namespace
 
 void gemm_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row, int64_t a_col, const float* b,
-                 int64_t ldb, float* c, int64_t ldc) {
-  gemm(m, n, k, a, a_row, a_col, b, ldb, c, ldc);
+                 int64_t ldb, float* c, int64_t ldc, bool accumulate) {
+  gemm(m, n, k, a, a_row, a_col, b, ldb, c, ldc, accumulate);
 }
 
 void gemm_avx512(int64_t m, int64_t n, int64_t k, const double* a, int64_t a_row, int64_t a_col, const double* b,
-                 int64_t ldb, double* c, int64_t ldc) {
-  gemm(m, n, k, a, a_row, a_col, b, ldb, c, ldc);
+                 int64_t ldb, double* c, int64_t ldc, bool accumulate) {
+  gemm(m, n, k, a, a_row, a_col, b, ldb, c, ldc, accumulate);
 }
 
 }  // namespace regula::core

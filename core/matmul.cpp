@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <optional>
+#include <type_traits>
 
 #include <ATen/Context.h>
 #include <ATen/Dispatch.h>
@@ -185,6 +186,27 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& W, const torch
   shape.back() = W.size(0);
   return y.view(shape);
 }
+
+template <class F>
+void gemm(int64_t m, int64_t n, int64_t k, const F* a, int64_t a_row, int64_t a_col, const F* b, int64_t ldb, F* c,
+          int64_t ldc, bool accumulate) {
+  if (m == 0 || n == 0) return;
+  constexpr auto dtype = std::is_same_v<F, float> ? torch::kFloat32 : torch::kFloat64;
+  if (k > 0 && resolved_matmul_kernel(dtype) == MatmulKernel::kAvx512) {
+    gemm_avx512(m, n, k, a, a_row, a_col, b, ldb, c, ldc, accumulate);
+    return;
+  }
+  const auto opts = torch::TensorOptions().dtype(dtype);
+  auto C = torch::from_blob(c, {m, n}, {ldc, 1}, opts);
+  const auto A = torch::from_blob(const_cast<F*>(a), {m, k}, {a_row, a_col}, opts);
+  const auto B = torch::from_blob(const_cast<F*>(b), {k, n}, {ldb, 1}, opts);
+  if (accumulate) C.addmm_(A, B);
+  else C.copy_(torch::mm(A, B));
+}
+template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*,
+                          int64_t, bool);
+template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t,
+                           double*, int64_t, bool);
 
 MatmulKernel matmul_kernel() { return current_kernel(); }
 void set_matmul_kernel(MatmulKernel kernel) { g_kernel = static_cast<int>(kernel); }

@@ -20,6 +20,15 @@ enum class MatmulKernel { kAuto, kAvx512, kOneDnn, kTorch };
 /// matmul_kernel() where it applies (CPU, float32/float64) and torch::mm everywhere else.
 torch::Tensor matmul(const torch::Tensor& X, const torch::Tensor& Y);
 
+/// C (+)= A B on raw buffers, on the calling thread, for hand-written passes that keep their own
+/// buffers (the fused k-TV step): A [m, k] read as A(i, l) = a[i * a_row + l * a_col] (a
+/// row-major or a transposed matrix alike), B [k, n] row-major (leading dimension ldb), C [m, n]
+/// row-major (ldc), overwritten or, with `accumulate`, added to.  Regula's AVX-512 kernel when
+/// the kernel resolves to it for F (float or double), else torch's mm on views of the buffers.
+template <class F>
+void gemm(int64_t m, int64_t n, int64_t k, const F* a, int64_t a_row, int64_t a_col, const F* b, int64_t ldb, F* c,
+          int64_t ldc, bool accumulate);
+
 /// out [P, m, n] = A [P, m, k] @ B [P, k, n] for every P, into a contiguous `out` (as at::bmm_out),
 /// with the kernel of matmul_kernel() on the CPU (one problem per thread), at::bmm_out elsewhere.
 void bmm_out(torch::Tensor& out, const torch::Tensor& A, const torch::Tensor& B);

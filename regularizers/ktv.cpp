@@ -102,11 +102,28 @@ KTVOptions ktv_options(core::Section& s) {
   return o;
 }
 
+namespace {
+// \lambda vol dim / |S|: the factor of (1/M) \sum_m \sum_{s, o} |D|^q in the estimate.
+double ktv_scale(int64_t dim, int64_t coordinates, double volume, double weight) {
+  return weight * volume * static_cast<double>(dim) / static_cast<double>(coordinates);
+}
+}  // namespace
+
 torch::Tensor ktv_penalty(const models::Model& model, const torch::Tensor& points, const Box& box,
                           const KTVOptions& options, const torch::Tensor& coords) {
   const int64_t d = points.size(1);
   TORCH_CHECK(box.dim() == d, "k-TV: the domain has ", box.dim(), " coordinates but the points have ", d);
   const auto c = coords.defined() ? coords : sample_coordinates(d, 0, points.device());
+  if (options.engine() != Engine::kAutograd) {  // Taylor or reverse mode: the fused CPU pass where it applies
+    const auto plan = taylor_plan(model);
+    if (plan.supported()) {
+      const auto engine =
+          options.engine() == Engine::kAuto ? fastest_engine(plan, options.order(), c.size(0)) : options.engine();
+      const double scale = ktv_scale(d, c.size(0), box.volume(), options.weight());
+      auto fused = ktv_fused(plan, points, c, options.order(), options.power(), scale, engine);
+      if (fused.defined()) return fused;
+    }
+  }
   const auto D = pure_partials(model, points, c, options.order(), options.engine());  // [M, S, p]
   return ktv_from_partials(D, d, box.volume(), options.power(), options.weight());
 }
@@ -115,8 +132,7 @@ torch::Tensor ktv_from_partials(const torch::Tensor& D, int64_t dim, double volu
   const double q = power;
   const auto terms = q == 2.0 ? D.square() : (q == 1.0 ? D.abs() : D.abs().pow(q));
   // vol * mean_m (d/|S|) sum_{j in S} sum_o |.|^q
-  const double scale = weight * volume * static_cast<double>(dim) / static_cast<double>(D.size(1));
-  return terms.sum({1, 2}).mean() * scale;
+  return terms.sum({1, 2}).mean() * ktv_scale(dim, D.size(1), volume, weight);
 }
 
 KTV::KTV(KTVOptions options) : options_(std::move(options)) {

@@ -23,6 +23,16 @@ REGULA_TAYLOR_ENTRY_POINTS(avx512, float)
 REGULA_TAYLOR_ENTRY_POINTS(avx512, double)
 #undef REGULA_TAYLOR_ENTRY_POINTS
 
+/// The fused kernels on raw buffers, with the widest instruction set the CPU has (AVX-512,
+/// AVX2/FMA, or the scalar instance); F is float or double.
+template <class F>
+void fused_forward(const F* X, F* Y, F* H, int K, int64_t S, int64_t E, Activation act, const ActivationParams& p);
+template <class F>
+void fused_backward(const F* gY, const F* H, F* gX, int K, int64_t S, int64_t E);
+template <class F>
+void fused_derivatives(const F* U, const F* bias, F* A, F* S1, F* S2, int64_t rows, int64_t width, Activation act,
+                       const ActivationParams& p);
+
 /// Whether the AVX-512 instances run: the CPU has what they need (F, BW, VL, DQ and FMA) and
 /// set_avx512_kernels(false) has not turned them off (the tests run both instruction sets).
 bool cpu_has_avx512_kernels();

@@ -21,6 +21,40 @@ void detail::fused_kernel_argument_error(const char* what, int value) {
               " and the built-in activations)");
 }
 
+template <class F>
+void detail::fused_forward(const F* x, F* y, F* h, int K, int64_t S, int64_t E, Activation act,
+                           const ActivationParams& p) {
+  if (cpu_has_avx512_kernels()) fused_forward_avx512(x, y, h, K, S, E, act, p);
+  else if (core::cpu_has_avx2_fma()) fused_forward_avx2(x, y, h, K, S, E, act, p);
+  else fused_forward_kernel<F>(x, y, h, K, S, E, act, p);
+}
+
+template <class F>
+void detail::fused_backward(const F* gy, const F* h, F* gx, int K, int64_t S, int64_t E) {
+  if (cpu_has_avx512_kernels()) fused_backward_avx512(gy, h, gx, K, S, E);
+  else if (core::cpu_has_avx2_fma()) fused_backward_avx2(gy, h, gx, K, S, E);
+  else fused_backward_kernel<F>(gy, h, gx, K, S, E);
+}
+
+template <class F>
+void detail::fused_derivatives(const F* u, const F* b, F* a, F* s1, F* s2, int64_t rows, int64_t width,
+                               Activation act, const ActivationParams& p) {
+  if (cpu_has_avx512_kernels()) fused_derivatives_avx512(u, b, a, s1, s2, rows, width, act, p);
+  else if (core::cpu_has_avx2_fma()) fused_derivatives_avx2(u, b, a, s1, s2, rows, width, act, p);
+  else fused_derivatives_kernel<F>(u, b, a, s1, s2, rows, width, act, p);
+}
+
+template void detail::fused_derivatives<float>(const float*, const float*, float*, float*, float*, int64_t, int64_t,
+                                               Activation, const ActivationParams&);
+template void detail::fused_derivatives<double>(const double*, const double*, double*, double*, double*, int64_t,
+                                                int64_t, Activation, const ActivationParams&);
+template void detail::fused_forward<float>(const float*, float*, float*, int, int64_t, int64_t, Activation,
+                                           const ActivationParams&);
+template void detail::fused_forward<double>(const double*, double*, double*, int, int64_t, int64_t, Activation,
+                                            const ActivationParams&);
+template void detail::fused_backward<float>(const float*, const float*, float*, int, int64_t, int64_t);
+template void detail::fused_backward<double>(const double*, const double*, double*, int, int64_t, int64_t);
+
 bool detail::cpu_has_avx512_kernels() { return g_avx512_kernels && core::cpu_has_avx512(); }
 void detail::set_avx512_kernels(bool enabled) { g_avx512_kernels = enabled; }
 
@@ -36,27 +70,19 @@ namespace {
 
 bool fusable(const torch::Tensor& X, int K) { return g_fused_cpu && X.device().is_cpu() && K < kMaxFused; }
 
-// The fused kernels on CPU stacks [1 + K S, E] (see taylor_fused.h), vectorised when possible.
+// The fused kernels on CPU stacks [1 + K S, E] (see taylor_fused.h).
 void fused_forward(const torch::Tensor& X, int K, int64_t S, Activation act, const ActivationParams& p,
                    torch::Tensor& Y, torch::Tensor& H) {
   const int64_t E = X.numel() / X.size(0);
   AT_DISPATCH_FLOATING_TYPES(X.scalar_type(), "taylor_fused_forward", [&] {
-    const auto* x = X.data_ptr<scalar_t>();
-    auto *y = Y.data_ptr<scalar_t>(), *h = H.data_ptr<scalar_t>();
-    if (detail::cpu_has_avx512_kernels()) detail::fused_forward_avx512(x, y, h, K, S, E, act, p);
-    else if (core::cpu_has_avx2_fma()) detail::fused_forward_avx2(x, y, h, K, S, E, act, p);
-    else detail::fused_forward_kernel<scalar_t>(x, y, h, K, S, E, act, p);
+    detail::fused_forward(X.data_ptr<scalar_t>(), Y.data_ptr<scalar_t>(), H.data_ptr<scalar_t>(), K, S, E, act, p);
   });
 }
 
 void fused_backward(const torch::Tensor& gY, const torch::Tensor& H, int K, int64_t S, torch::Tensor& gX) {
   const int64_t E = H.numel() / H.size(0);
   AT_DISPATCH_FLOATING_TYPES(H.scalar_type(), "taylor_fused_backward", [&] {
-    const auto *gy = gY.data_ptr<scalar_t>(), *h = H.data_ptr<scalar_t>();
-    auto* gx = gX.data_ptr<scalar_t>();
-    if (detail::cpu_has_avx512_kernels()) detail::fused_backward_avx512(gy, h, gx, K, S, E);
-    else if (core::cpu_has_avx2_fma()) detail::fused_backward_avx2(gy, h, gx, K, S, E);
-    else detail::fused_backward_kernel<scalar_t>(gy, h, gx, K, S, E);
+    detail::fused_backward(gY.data_ptr<scalar_t>(), H.data_ptr<scalar_t>(), gX.data_ptr<scalar_t>(), K, S, E);
   });
 }
 
@@ -174,10 +200,8 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> activation_derivatives(c
     AT_DISPATCH_FLOATING_TYPES(Uc.scalar_type(), "activation_derivatives", [&] {
       const auto* u = Uc.data_ptr<scalar_t>();
       const scalar_t* b = bc.defined() ? bc.data_ptr<scalar_t>() : nullptr;
-      auto *a = A.data_ptr<scalar_t>(), *s1 = S1.data_ptr<scalar_t>(), *s2 = S2.data_ptr<scalar_t>();
-      if (detail::cpu_has_avx512_kernels()) detail::fused_derivatives_avx512(u, b, a, s1, s2, rows, width, act, params);
-      else if (core::cpu_has_avx2_fma()) detail::fused_derivatives_avx2(u, b, a, s1, s2, rows, width, act, params);
-      else detail::fused_derivatives_kernel<scalar_t>(u, b, a, s1, s2, rows, width, act, params);
+      detail::fused_derivatives(u, b, A.data_ptr<scalar_t>(), S1.data_ptr<scalar_t>(), S2.data_ptr<scalar_t>(), rows,
+                                width, act, params);
     });
     return {A, S1, S2};
   }
