@@ -191,8 +191,9 @@ def fused_shapes(k, samples, batch):
     n_products = 3 * (len(WIDTHS) - 1) - 1
 
     def chunk(p):
-        if k == 1:
-            return [s for s in reverse_shapes(p, 0) if s[0] != 0 and s[1] != 0]
+        if k == 1:  # as the unfused engine, plus the last Linear's input and weight gradients on p rows
+            a, b = WIDTHS[-2], WIDTHS[-1]
+            return [s for s in reverse_shapes(p, 0) if s[0] != 0 and s[1] != 0] + [(p, b, a, "onednn"), (b, p, a, "mm_t")]
         return taylor_shapes(k, p, 0)[:n_products]
 
     shapes, counts = [], []

@@ -123,8 +123,8 @@ int next_slab(int64_t vectors) {
 }
 
 template <class T>
-void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_row, int64_t a_col, const T* b, int64_t ldb, T* c,
-          int64_t ldc, bool accumulate) {
+void gemm_tiles(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_row, int64_t a_col, const T* b, int64_t ldb,
+                T* c, int64_t ldc, bool accumulate) {
   using V = Vec<T>;
   for (int64_t j = 0, left = (n + V::kWidth - 1) / V::kWidth; left > 0;) {
     const int nv = next_slab(left);
@@ -148,12 +148,12 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_row, int64_t a_
 
 void gemm_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row, int64_t a_col, const float* b,
                  int64_t ldb, float* c, int64_t ldc, bool accumulate) {
-  gemm(m, n, k, a, a_row, a_col, b, ldb, c, ldc, accumulate);
+  gemm_tiles(m, n, k, a, a_row, a_col, b, ldb, c, ldc, accumulate);
 }
 
 void gemm_avx512(int64_t m, int64_t n, int64_t k, const double* a, int64_t a_row, int64_t a_col, const double* b,
                  int64_t ldb, double* c, int64_t ldc, bool accumulate) {
-  gemm(m, n, k, a, a_row, a_col, b, ldb, c, ldc, accumulate);
+  gemm_tiles(m, n, k, a, a_row, a_col, b, ldb, c, ldc, accumulate);
 }
 
 }  // namespace regula::core

@@ -200,8 +200,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const F* a, int64_t a_row, int64_t a_
   auto C = torch::from_blob(c, {m, n}, {ldc, 1}, opts);
   const auto A = torch::from_blob(const_cast<F*>(a), {m, k}, {a_row, a_col}, opts);
   const auto B = torch::from_blob(const_cast<F*>(b), {k, n}, {ldb, 1}, opts);
-  if (accumulate) C.addmm_(A, B);
-  else C.copy_(torch::mm(A, B));
+  C.addmm_(A, B, /*beta=*/accumulate ? 1 : 0);  // beta = 0 ignores C's old contents, NaNs included
 }
 template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*,
                           int64_t, bool);

@@ -67,6 +67,16 @@ torch::Tensor pure_partials_autograd(const models::Model& model, const torch::Te
   return torch::stack(per_output, 1).view({S, M, p}).permute({1, 0, 2});
 }
 
+std::vector<torch::Tensor> plan_parameters(const TaylorPlan& plan) {
+  std::vector<torch::Tensor> params;
+  for (const auto& layer : plan.layers) {
+    if (!layer.is_linear()) continue;
+    params.push_back(layer.weight);
+    if (layer.bias.defined()) params.push_back(layer.bias);
+  }
+  return params;
+}
+
 int64_t plan_outputs(const TaylorPlan& plan) {
   for (auto it = plan.layers.rbegin(); it != plan.layers.rend(); ++it)
     if (it->is_linear()) return it->weight.size(0);

@@ -110,6 +110,10 @@ EngineChoice resolve_engine(const models::Model& model, Engine requested, int64_
 /// The outputs p of a supported plan (its last Linear's width).
 int64_t plan_outputs(const TaylorPlan& plan);
 
+/// The weight (and bias, where defined) of every Linear of the plan, in order: the parameters
+/// that the engines' autograd nodes take and return gradients for.
+std::vector<torch::Tensor> plan_parameters(const TaylorPlan& plan);
+
 /// Nested-autograd pure partials D [M, S, p] (see the file comment).
 torch::Tensor pure_partials_autograd(const models::Model& model, const torch::Tensor& points,
                                      const torch::Tensor& coords, int64_t order);

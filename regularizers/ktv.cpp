@@ -116,13 +116,9 @@ torch::Tensor ktv_penalty(const models::Model& model, const torch::Tensor& point
   const auto c = coords.defined() ? coords : sample_coordinates(d, 0, points.device());
   if (options.engine() != Engine::kAutograd) {  // Taylor or reverse mode: the fused CPU pass where it applies
     const auto plan = taylor_plan(model);
-    if (plan.supported()) {
-      const auto engine =
-          options.engine() == Engine::kAuto ? fastest_engine(plan, options.order(), c.size(0)) : options.engine();
-      const double scale = ktv_scale(d, c.size(0), box.volume(), options.weight());
-      auto fused = ktv_fused(plan, points, c, options.order(), options.power(), scale, engine);
-      if (fused.defined()) return fused;
-    }
+    const double scale = ktv_scale(d, c.size(0), box.volume(), options.weight());
+    auto fused = ktv_fused(plan, points, c, options.order(), options.power(), scale, options.engine());
+    if (fused.defined()) return fused;
   }
   const auto D = pure_partials(model, points, c, options.order(), options.engine());  // [M, S, p]
   return ktv_from_partials(D, d, box.volume(), options.power(), options.weight());

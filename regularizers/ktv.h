@@ -87,15 +87,19 @@ KTVOptions ktv_options(core::Section& section);
 torch::Tensor ktv_from_partials(const torch::Tensor& D, int64_t dim, double volume, double power, double weight);
 
 /// The k-TV estimate in one fused CPU pass (regularizers/ktv_fused.cpp), with the partials of the
-/// Taylor engine or (order 1) the reverse engine: scale (1/M) \sum_m \sum_s \sum_o |D[m, s, o]|^q
-/// for D = pure_partials_taylor / pure_partials_reverse (plan, points, coords, order), i.e.
-/// ktv_from_partials with scale = \lambda vol dim / |S|.  The forward, the penalty and the
-/// backward to the parameters run chunk by chunk of points on buffers that stay in cache, one
-/// autograd node in all; the parameter gradients are computed with the value (when grad mode is
-/// on and a parameter requires grad) and scaled by the incoming gradient on backward().
-/// First-order backward only.  An undefined tensor when the pass does not apply (not a CPU
-/// float32/float64 plan, order >= 16, reverse at an order other than 1, fused kernels switched
-/// off, points that require grad), and the caller takes the unfused path.
+/// Taylor engine or (order 1) the reverse engine (kAuto: fastest_engine()): scale (1/M) \sum_m
+/// \sum_s \sum_o |D[m, s, o]|^q for D = pure_partials_taylor / pure_partials_reverse (plan,
+/// points, coords, order), i.e. ktv_from_partials with scale = \lambda vol dim / |S|.  The
+/// forward, the penalty and the backward to the parameters run chunk by chunk of points on buffers
+/// that stay in cache (each thread keeps its own, a few MB, for the next steps), one autograd node
+/// in all.  The parameter gradients are computed with the value whenever grad mode is on and a
+/// parameter requires grad (so evaluating the penalty for a log under grad mode costs about a
+/// training step's penalty: use torch::NoGradGuard), and backward() scales them by the incoming
+/// gradient; parameters that do not move a derivative (the last Linear's bias) get zeros.  First-
+/// order backward only: a backward with create_graph is an error, as in the reverse engine.  An
+/// undefined tensor when the pass does not apply (not a CPU float32/float64 plan, order >= 16,
+/// reverse at an order other than 1, an unsupported plan, fused kernels switched off, points that
+/// require grad, coordinates outside 0..d-1), and the caller takes the unfused path.
 torch::Tensor ktv_fused(const TaylorPlan& plan, const torch::Tensor& points, const torch::Tensor& coords,
                         int64_t order, double power, double scale, Engine engine = Engine::kTaylor);
 

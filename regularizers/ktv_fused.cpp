@@ -46,7 +46,9 @@ struct RawPlan {
   std::vector<RawLayer<F>> layers;
   int64_t max_width = 0;
 
-  RawPlan(const TaylorPlan& plan, const std::vector<torch::Tensor>& params, int64_t d) {
+  int64_t outputs;  // p
+
+  RawPlan(const TaylorPlan& plan, const std::vector<torch::Tensor>& params, int64_t d) : outputs(plan_outputs(plan)) {
     int next_param = 0;
     int64_t width = d;
     max_width = d;
@@ -75,7 +77,6 @@ struct RawPlan {
       layers.push_back(std::move(raw));
     }
   }
-  int64_t outputs() const { return layers.back().out; }
 };
 
 // out [rows, L.out] = in L.W^T, plus the bias on the first bias_rows rows.
@@ -113,7 +114,9 @@ struct Accumulator {
   std::vector<std::vector<F>> grads;
 };
 
-// A thread's buffers, grown to the largest chunk and reused for every chunk.
+// A thread's buffers, grown to the largest chunk and kept for the thread's next chunks and calls
+// (thread_local in run_chunks: the same shapes come back every step, so a step allocates nothing).
+// A run() asks for each index at one size, so no pointer it holds is invalidated.
 template <class F>
 struct Workspace {
   std::vector<std::vector<F>> buffers;
@@ -162,9 +165,8 @@ class TaylorPass {
     }
     // The top slabs hold y_k along each direction: D = k! y_k.  The penalty sums |D|^q; its
     // gradient w.r.t. y_k is grad_scale q |D|^{q-1} sign(D) k!, zero on the lower slabs.
-    const int64_t p = plan_.outputs(), top = (1 + (K_ - 1) * S_) * mc * p, end = rows * p;
-    F* g = ws.get(1 + 2 * L, rows * plan_.max_width);
-    F* gnext = ws.get(2 + 2 * L, rows * plan_.max_width);
+    const int64_t p = plan_.outputs, top = (1 + (K_ - 1) * S_) * mc * p, end = rows * p;
+    F* g = backward ? ws.get(1 + 2 * L, rows * plan_.max_width) : nullptr;
     if (backward) std::fill(g, g + top, F(0));
     double sum = 0;
     for (int64_t i = top; i < end; ++i) {
@@ -174,6 +176,7 @@ class TaylorPass {
     }
     acc.value += sum;
     if (!backward) return;
+    F* gnext = ws.get(2 + 2 * L, rows * plan_.max_width);
     for (std::size_t l = L; l-- > 0;) {
       const auto& Ly = layers[l];
       if (Ly.linear) {
@@ -197,29 +200,33 @@ class TaylorPass {
   double power_, grad_scale_, factorial_;
 };
 
-// Reverse mode (order 1; the math in reverse_engine.cpp): the forward pass keeping g, g', g'';
-// the input gradient G [p, mc, width] of the p outputs by the backward recurrence, each layer's
-// incoming G kept; D[m, s, o] = G_0[o, m, c_s]; then the adjoint of that recurrence (first layer
-// to last) and of the forward pass (last activation to first).  6 products of mc rows per
-// hidden Linear for one output, against 9 for Taylor mode with S = 2.
+// Reverse mode (order 1; the math in reverse_engine.cpp): the forward pass up to the last
+// activation, keeping g, g', g''; the input gradient G [p, mc, width] of the p outputs by the
+// backward recurrence, each layer's incoming G kept; D[m, s, o] = G_0[o, m, c_s]; then the
+// adjoint of that recurrence (first layer to last) and of the forward pass (last activation to
+// first).  6 products of mc rows per hidden Linear for one output, against 9 for Taylor mode
+// with S = 2.
 template <class F>
 class ReversePass {
  public:
   ReversePass(const RawPlan<F>& plan, int64_t d, const int64_t* coords, int64_t S, double power, double grad_scale)
-      : plan_(plan), d_(d), coords_(coords), S_(S), power_(power), grad_scale_(grad_scale) {}
+      : plan_(plan), d_(d), coords_(coords), S_(S), power_(power), grad_scale_(grad_scale) {
+    for (std::size_t l = 0; l < plan.layers.size(); ++l)
+      if (!plan.layers[l].linear) last_activation_ = static_cast<int64_t>(l);
+  }
 
-  int64_t rows_per_point() const { return 1 + plan_.outputs(); }
+  int64_t rows_per_point() const { return 1 + plan_.outputs; }
 
   void run(const F* z, int64_t mc, bool backward, Workspace<F>& ws, Accumulator<F>& acc) const {
     const auto& layers = plan_.layers;
     const std::size_t L = layers.size();
-    const int64_t p = plan_.outputs(), pm = p * mc, wmax = plan_.max_width;
+    const int64_t p = plan_.outputs, pm = p * mc, wmax = plan_.max_width;
     // Buffers: 5 l + 0..4 = layer l's output (u or g(u)), g'(u), g''(u), the G entering it from
-    // above [p mc, out], and ubar; then four for the running adjoints.
-    const auto buf = [&](std::size_t l, int slot, int64_t n) { return ws.get(5 * l + static_cast<std::size_t>(slot), n); };
+    // above [p mc, out], and ubar; 5 L = G at the points, 5 L + 1..4 the running adjoints.
+    const auto buf = [&](int64_t l, int slot, int64_t n) { return ws.get(static_cast<std::size_t>(5 * l + slot), n); };
     std::vector<const F*> input(L);
     const F* in = z;
-    for (std::size_t l = 0; l < L; ++l) {
+    for (int64_t l = 0; l <= last_activation_; ++l) {  // later Linears act through their weights only
       const auto& Ly = layers[l];
       F* out = buf(l, 0, mc * Ly.out);
       input[l] = in;
@@ -232,27 +239,21 @@ class ReversePass {
       in = out;
     }
     // Input gradient, from the identity of the p outputs down to the points.
-    F* G = buf(L - 1, 3, pm * p);
+    F* G = buf(static_cast<int64_t>(L) - 1, 3, pm * p);
     std::fill(G, G + pm * p, F(0));
     for (int64_t o = 0; o < p; ++o)
       for (int64_t m = 0; m < mc; ++m) G[(o * mc + m) * p + o] = F(1);
     F* Gin = nullptr;  // G at the points [p mc, d]
-    for (std::size_t l = L; l-- > 0;) {
+    for (int64_t l = static_cast<int64_t>(L) - 1; l >= 0; --l) {
       const auto& Ly = layers[l];
       const F* Gl = buf(l, 3, pm * Ly.out);
       F* below = l > 0 ? buf(l - 1, 3, pm * Ly.in) : ws.get(5 * L, pm * d_);
-      if (Ly.linear) {
-        core::gemm<F>(pm, Ly.in, Ly.out, Gl, Ly.out, 1, Ly.W, Ly.in, below, Ly.in, /*accumulate=*/false);
-      } else {
-        const F* s1 = buf(l, 1, mc * Ly.in);
-        for (int64_t o = 0; o < p; ++o)
-          for (int64_t e = 0; e < mc * Ly.in; ++e) below[o * mc * Ly.in + e] = Gl[o * mc * Ly.in + e] * s1[e];
-      }
+      if (Ly.linear) core::gemm<F>(pm, Ly.in, Ly.out, Gl, Ly.out, 1, Ly.W, Ly.in, below, Ly.in, /*accumulate=*/false);
+      else scale_rows(Gl, buf(l, 1, mc * Ly.in), p, mc * Ly.in, below);
       Gin = below;
     }
     // D[m, s, o] = G[o, m, c_s]; the penalty's gradient w.r.t. G at those entries.
-    F* gbar = ws.get(5 * L + 1, pm * wmax);
-    F* gnext = ws.get(5 * L + 2, pm * wmax);
+    F* gbar = backward ? ws.get(5 * L + 1, pm * wmax) : nullptr;
     if (backward) std::fill(gbar, gbar + pm * d_, F(0));
     double sum = 0;
     for (int64_t o = 0; o < p; ++o) {
@@ -268,26 +269,19 @@ class ReversePass {
     acc.value += sum;
     if (!backward) return;
     // Adjoint of the input-gradient recurrence, first layer to last.
-    int64_t last_activation = -1;
-    for (std::size_t l = 0; l < L; ++l) {
+    F* gnext = ws.get(5 * L + 2, pm * wmax);
+    for (int64_t l = 0; l < static_cast<int64_t>(L); ++l) {
       const auto& Ly = layers[l];
       const F* Gl = buf(l, 3, pm * Ly.out);
       if (Ly.linear) {
         core::gemm<F>(Ly.out, Ly.in, pm, Gl, 1, Ly.out, gbar, Ly.in, acc.grads[Ly.param_W].data(), Ly.in,
                       /*accumulate=*/true);
-        if (l + 1 < L) core::gemm<F>(pm, Ly.out, Ly.in, gbar, Ly.in, 1, Ly.Wt.data(), Ly.out, gnext, Ly.out, false);
-        std::swap(gbar, gnext);
+        if (l + 1 < static_cast<int64_t>(L)) {
+          core::gemm<F>(pm, Ly.out, Ly.in, gbar, Ly.in, 1, Ly.Wt.data(), Ly.out, gnext, Ly.out, /*accumulate=*/false);
+          std::swap(gbar, gnext);
+        }
       } else {
-        last_activation = static_cast<int64_t>(l);
-        const int64_t E = mc * Ly.in;
-        const F *s1 = buf(l, 1, E), *s2 = buf(l, 2, E);
-        F* ubar = buf(l, 4, E);
-        std::fill(ubar, ubar + E, F(0));
-        for (int64_t o = 0; o < p; ++o)
-          for (int64_t e = 0; e < E; ++e) ubar[e] += gbar[o * E + e] * Gl[o * E + e];
-        for (int64_t e = 0; e < E; ++e) ubar[e] *= s2[e];
-        for (int64_t o = 0; o < p; ++o)
-          for (int64_t e = 0; e < E; ++e) gbar[o * E + e] *= s1[e];
+        activation_adjoint(gbar, Gl, buf(l, 1, mc * Ly.in), buf(l, 2, mc * Ly.in), p, mc * Ly.in, buf(l, 4, mc * Ly.in));
       }
     }
     // ubar back through the forward pass, last activation to first: cur = the adjoint of the
@@ -295,12 +289,12 @@ class ReversePass {
     F* cur = ws.get(5 * L + 3, mc * wmax);
     F* cnext = ws.get(5 * L + 4, mc * wmax);
     bool have_cur = false;
-    for (int64_t l = last_activation; l >= 0; --l) {
-      const auto& Ly = layers[static_cast<std::size_t>(l)];
+    for (int64_t l = last_activation_; l >= 0; --l) {
+      const auto& Ly = layers[l];
       if (!Ly.linear) {
         const int64_t E = mc * Ly.in;
-        const F *ubar = buf(l, 4, E), *s1 = buf(l, 1, E);
-        for (int64_t e = 0; e < E; ++e) cur[e] = have_cur ? ubar[e] + cur[e] * s1[e] : ubar[e];
+        if (have_cur) add_scaled(buf(l, 4, E), buf(l, 1, E), E, cur);
+        else std::copy(buf(l, 4, E), buf(l, 4, E) + E, cur);
         have_cur = true;
       } else {
         linear_weight_grads(Ly, cur, input[l], mc, /*bias_rows=*/mc, acc.grads);
@@ -312,11 +306,36 @@ class ReversePass {
   }
 
  private:
+  // out[o E + e] = G[o E + e] s1[e] for the p slabs of a stack.
+  static void scale_rows(const F* __restrict G, const F* __restrict s1, int64_t p, int64_t E, F* __restrict out) {
+    for (int64_t o = 0; o < p; ++o)
+      for (int64_t e = 0; e < E; ++e) out[o * E + e] = G[o * E + e] * s1[e];
+  }
+  // Through an activation: ubar = \sum_o gbar (.) g_out (.) g''(u), then gbar (.)= g'(u).
+  static void activation_adjoint(F* __restrict gbar, const F* __restrict g_out, const F* __restrict s1,
+                                 const F* __restrict s2, int64_t p, int64_t E, F* __restrict ubar) {
+    for (int64_t e = 0; e < E; ++e) {
+      ubar[e] = gbar[e] * g_out[e] * s2[e];
+      gbar[e] *= s1[e];
+    }
+    for (int64_t o = 1; o < p; ++o) {
+      for (int64_t e = 0; e < E; ++e) {
+        ubar[e] += gbar[o * E + e] * g_out[o * E + e] * s2[e];
+        gbar[o * E + e] *= s1[e];
+      }
+    }
+  }
+  // cur = ubar + cur (.) s1.
+  static void add_scaled(const F* __restrict ubar, const F* __restrict s1, int64_t E, F* __restrict cur) {
+    for (int64_t e = 0; e < E; ++e) cur[e] = ubar[e] + cur[e] * s1[e];
+  }
+
   const RawPlan<F>& plan_;
   int64_t d_;
   const int64_t* coords_;
   int64_t S_;
   double power_, grad_scale_;
+  int64_t last_activation_ = -1;
 };
 
 // The chunks of M points over the threads, each with its own workspace and accumulator; returns
@@ -324,19 +343,22 @@ class ReversePass {
 template <class F, class Pass>
 double run_chunks(const Pass& pass, const F* z, int64_t M, int64_t d, bool backward,
                   const std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& grads) {
-  const int64_t chunk = std::max<int64_t>(1, kChunkRows / pass.rows_per_point());
+  // Chunks of kChunkRows stack rows, smaller when that leaves a thread without one.
+  const int64_t threads_wanted = std::max<int64_t>(1, at::get_num_threads());
+  const int64_t chunk = std::max<int64_t>(1, std::min(kChunkRows / pass.rows_per_point(),
+                                                      (M + threads_wanted - 1) / threads_wanted));
   const int64_t chunks = (M + chunk - 1) / chunk;
-  const int threads = std::max(1, std::min<int>(at::get_num_threads(), static_cast<int>(chunks)));
-  std::vector<Workspace<F>> ws(threads);
+  const int threads = static_cast<int>(std::min(threads_wanted, chunks));
   std::vector<Accumulator<F>> acc(threads);
   for (auto& a : acc) {
     for (const auto& p : params) a.grads.emplace_back(static_cast<std::size_t>(backward ? p.numel() : 0), F(0));
   }
   at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    static thread_local Workspace<F> ws;
     const int t = std::min(at::get_thread_num(), threads - 1);
     for (int64_t i = begin; i < end; ++i) {
       const int64_t m0 = i * chunk, mc = std::min(chunk, M - m0);
-      pass.run(z + m0 * d, mc, backward, ws[t], acc[t]);
+      pass.run(z + m0 * d, mc, backward, ws, acc[t]);
     }
   });
   double value = 0;
@@ -400,6 +422,7 @@ struct FusedKTVFunction : public torch::autograd::Function<FusedKTVFunction> {
 
 torch::Tensor ktv_fused(const TaylorPlan& plan, const torch::Tensor& points, const torch::Tensor& coords,
                         int64_t order, double power, double scale, Engine engine) {
+  if (engine == Engine::kAuto && plan.supported()) engine = fastest_engine(plan, order, coords.size(0));
   const auto dtype = points.scalar_type();
   bool applies = plan.supported() && taylor::fused_cpu_kernels() && order >= 1 && order < taylor::detail::kMaxFused &&
                  (engine == Engine::kTaylor || (engine == Engine::kReverse && order == 1)) && points.dim() == 2 &&
@@ -412,15 +435,8 @@ torch::Tensor ktv_fused(const TaylorPlan& plan, const torch::Tensor& points, con
     const int64_t* cp = c.data_ptr<int64_t>();
     for (int64_t s = 0; s < c.size(0); ++s) applies = applies && cp[s] >= 0 && cp[s] < points.size(1);
   }
-  std::vector<torch::Tensor> params;
-  for (const auto& layer : plan.layers) {
-    if (!layer.is_linear()) continue;
-    for (const auto& t : {layer.weight, layer.bias}) {
-      if (!t.defined()) continue;
-      applies = applies && t.device().is_cpu() && t.scalar_type() == dtype && t.is_contiguous();
-      params.push_back(t);
-    }
-  }
+  const auto params = plan_parameters(plan);
+  for (const auto& t : params) applies = applies && t.device().is_cpu() && t.scalar_type() == dtype && t.is_contiguous();
   if (!applies) return {};
   bool backward = false;
   if (torch::GradMode::is_enabled()) {

@@ -161,12 +161,7 @@ torch::Tensor pure_partials_reverse(const TaylorPlan& plan, const torch::Tensor&
   TORCH_CHECK(plan.supported(), "reverse mode unsupported: ", plan.unsupported);
   TORCH_CHECK(order == 1, "the reverse engine computes first derivatives only (order 1), got order ", order,
               "; use the taylor or autograd engine");
-  std::vector<torch::Tensor> params;
-  for (const auto& layer : plan.layers) {
-    if (!layer.is_linear()) continue;
-    params.push_back(layer.weight);
-    if (layer.bias.defined()) params.push_back(layer.bias);
-  }
+  const auto params = plan_parameters(plan);
   return FirstOrderReverse::apply(points, coords, at::TensorList(params), &plan);
 }
 

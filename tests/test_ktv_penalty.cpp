@@ -242,20 +242,32 @@ TEST_F(KTVPenaltyTest, FusedPassEqualsTheUnfusedTaylorEngineInValueAndGradients)
     double power;
     std::vector<int64_t> coords;
     bool bias;
+    // The layer sequence: an MLP (Linear, activation, ..., Linear), or with two adjacent Linears
+    // at the start, with an activation after the last Linear, or with one before the first.
+    enum Layout { kMlp, kAdjacentLinears, kEndsInActivation, kStartsWithActivation } layout = kMlp;
   };
   const std::vector<Case> cases = {
       {{2, 9, 7, 1}, "sigmoid", 1, 100, 2.0, {0, 1}, true},   {{2, 9, 7, 1}, "tanh", 2, 257, 2.0, {1, 0}, true},
       {{3, 8, 6, 2}, "tanh", 1, 300, 1.5, {2, 0}, true},       {{3, 8, 1}, "softplus", 1, 7, 1.0, {1}, false},
       {{3, 8, 8, 2}, "softplus", 3, 41, 1.0, {2}, true},      {{3, 8, 8, 2}, "gelu", 4, 130, 1.5, {0, 2}, false},
       {{1, 6, 1}, "sin", 6, 75, 2.0, {0}, true},               {{2, 5, 5, 1}, "silu", 15, 9, 2.0, {0, 1}, true},
+      {{2, 6, 5, 1}, "tanh", 1, 60, 2.0, {1, 1}, true, Case::kAdjacentLinears},  // duplicate coordinates
+      {{2, 6, 5, 1}, "tanh", 3, 60, 2.0, {0, 1}, true, Case::kAdjacentLinears},
+      {{2, 6, 5, 2}, "sigmoid", 1, 33, 2.0, {0, 1}, true, Case::kEndsInActivation},
+      {{2, 6, 5, 2}, "sigmoid", 2, 33, 2.0, {1}, true, Case::kEndsInActivation},
+      {{2, 6, 5, 1}, "softplus", 1, 50, 2.0, {0, 1}, true, Case::kStartsWithActivation},
+      {{2, 6, 5, 1}, "relu", 1, 90, 2.0, {0, 1}, true},         {{2, 6, 5, 1}, "relu", 2, 90, 2.0, {0, 1}, true},
   };
   for (int threads : {1, 2}) {
     at::set_num_threads(threads);
     for (const auto& c : cases) {
       torch::nn::Sequential seq;
+      if (c.layout == Case::kStartsWithActivation) seq->push_back(models::make_activation(c.act));
       for (std::size_t i = 0; i + 1 < c.widths.size(); ++i) {
         seq->push_back(torch::nn::Linear(torch::nn::LinearOptions(c.widths[i], c.widths[i + 1]).bias(c.bias || i > 0)));
-        if (i + 2 < c.widths.size()) seq->push_back(models::make_activation(c.act));
+        const bool last = i + 2 == c.widths.size();
+        if ((!last && !(c.layout == Case::kAdjacentLinears && i == 0)) || (last && c.layout == Case::kEndsInActivation))
+          seq->push_back(models::make_activation(c.act));
       }
       seq->to(torch::kFloat64);
       {
@@ -265,7 +277,9 @@ TEST_F(KTVPenaltyTest, FusedPassEqualsTheUnfusedTaylorEngineInValueAndGradients)
       const auto model = models::as_model(seq, "seq");
       const auto plan = taylor_plan(model);
       ASSERT_TRUE(plan.supported()) << plan.unsupported;
-      const auto z = torch::rand({c.points, c.widths[0]}, torch::kFloat64) * 2 - 1;
+      // Points as a transposed view (not contiguous) for half the cases.
+      const auto z = c.points % 2 ? torch::rand({c.points, c.widths[0]}, torch::kFloat64) * 2 - 1
+                                  : (torch::rand({c.widths[0], c.points}, torch::kFloat64) * 2 - 1).t();
       const auto coords = torch::tensor(c.coords, torch::kInt64);
       const double scale = 0.37;
       for (auto engine : {Engine::kTaylor, Engine::kReverse}) {
@@ -313,6 +327,10 @@ TEST_F(KTVPenaltyTest, FusedPassEqualsTheUnfusedTaylorEngineInValueAndGradients)
     v = ktv_fused(plan, z, c, 2, 2.0, 1.0);
   }
   EXPECT_FALSE(v.requires_grad());
+  {  // with grad mode on, a backward that builds a graph is refused (first order only)
+    const auto w = ktv_fused(plan, z, c, 2, 2.0, 1.0);
+    EXPECT_THROW(torch::autograd::grad({w}, model.module->parameters(), {}, true, /*create_graph=*/true), c10::Error);
+  }
   // The penalty through KTV takes the fused pass: it equals the reference at the same points.
   KTV ktv(KTVOptions(2).samples(16).domain(-1.0, 1.0).weight(0.5).engine(Engine::kTaylor));
   ktv.setup(model, {});
