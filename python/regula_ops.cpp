@@ -87,13 +87,20 @@ TaylorPlan plan_of(const at::Tensor& points, at::TensorList weights, const c10::
   return plan;
 }
 
-at::Tensor partials(const at::Tensor& points, const at::Tensor& coords, int64_t order, at::TensorList weights,
-                    const c10::List<std::optional<at::Tensor>>& biases, const std::vector<std::string>& layers,
-                    const std::string& engine_name) {
+// A request's plan and engine (auto resolved), with every argument checked (ValueError).
+struct Request {
+  TaylorPlan plan;
+  Engine engine = Engine::kAuto;
+};
+
+Request checked_request(const at::Tensor& points, const at::Tensor& coords, int64_t order, at::TensorList weights,
+                        const c10::List<std::optional<at::Tensor>>& biases, const std::vector<std::string>& layers,
+                        const std::string& engine_name) {
   TORCH_CHECK_VALUE(points.dim() == 2 && points.is_floating_point(), "regula op: points must be a floating [M, d] tensor, got ",
                     points.scalar_type(), " ", points.sizes());
   TORCH_CHECK_VALUE(order >= 1, "regula op: order must be >= 1, got ", order);
-  const auto plan = plan_of(points, weights, biases, layers);
+  Request r{plan_of(points, weights, biases, layers)};
+  const auto& plan = r.plan;
   const int64_t d = points.size(1);
   TORCH_CHECK_VALUE(plan.input_dim == d, "regula op: the first linear layer takes ", plan.input_dim,
                     " inputs but the points have ", d, " coordinates");
@@ -105,22 +112,26 @@ at::Tensor partials(const at::Tensor& points, const at::Tensor& coords, int64_t 
     const int64_t lo = coords.min().item<int64_t>(), hi = coords.max().item<int64_t>();
     TORCH_CHECK_VALUE(lo >= 0 && hi < d, "regula op: coords must lie in [0, ", d, "), got values from ", lo, " to ", hi);
   }
-  Engine engine = Engine::kAuto;
   try {
-    engine = parse_engine(engine_name);
+    r.engine = parse_engine(engine_name);
   } catch (const Error& e) {
     TORCH_CHECK_VALUE(false, "regula op: ", e.what());
   }
-  TORCH_CHECK_VALUE(engine != Engine::kAutograd,
+  TORCH_CHECK_VALUE(r.engine != Engine::kAutograd,
                     "regula op: engine 'autograd' needs a module; the op runs auto, taylor or reverse (nested autograd is "
                     "plain torch.autograd.grad)");
-  if (engine == Engine::kAuto) engine = fastest_engine(plan, order, coords.size(0));
-  if (engine == Engine::kReverse) {
-    TORCH_CHECK_VALUE(order == 1, "regula op: engine 'reverse' computes first derivatives only, but order = ", order,
-                      "; use auto or taylor");
-    return pure_partials_reverse(plan, points, coords, order);
-  }
-  return pure_partials_taylor(plan, points, coords, order);
+  if (r.engine == Engine::kAuto) r.engine = fastest_engine(plan, order, coords.size(0));
+  TORCH_CHECK_VALUE(r.engine != Engine::kReverse || order == 1,
+                    "regula op: engine 'reverse' computes first derivatives only, but order = ", order, "; use auto or taylor");
+  return r;
+}
+
+at::Tensor partials(const at::Tensor& points, const at::Tensor& coords, int64_t order, at::TensorList weights,
+                    const c10::List<std::optional<at::Tensor>>& biases, const std::vector<std::string>& layers,
+                    const std::string& engine_name) {
+  const auto r = checked_request(points, coords, order, weights, biases, layers, engine_name);
+  if (r.engine == Engine::kReverse) return pure_partials_reverse(r.plan, points, coords, order);
+  return pure_partials_taylor(r.plan, points, coords, order);
 }
 
 at::Tensor penalty(const at::Tensor& points, const at::Tensor& coords, int64_t order, at::TensorList weights,
@@ -134,11 +145,17 @@ at::Tensor penalty(const at::Tensor& points, const at::Tensor& coords, int64_t o
   } catch (const Error& e) {
     TORCH_CHECK_VALUE(false, "regula op: ", e.what());
   }
-  const auto D = partials(points, coords, order, weights, biases, layers, engine_name);
+  const auto r = checked_request(points, coords, order, weights, biases, layers, engine_name);
   const int64_t d = points.size(1);
   Box box{low, high};
   if (box.dim() == 1) box = box.broadcast(d);
   TORCH_CHECK_VALUE(box.dim() == d, "regula op: the domain has ", box.dim(), " coordinates but the points have ", d);
+  // The fused CPU pass where it applies (see ktv.h), else the engine's partials.
+  const auto fused = ktv_fused(r.plan, points, coords, order, power, ktv_scale(d, coords.size(0), box.volume(), weight),
+                               r.engine);
+  if (fused.defined()) return fused;
+  const auto D = r.engine == Engine::kReverse ? pure_partials_reverse(r.plan, points, coords, order)
+                                              : pure_partials_taylor(r.plan, points, coords, order);
   return ktv_from_partials(D, d, box.volume(), power, weight);
 }
 

@@ -102,12 +102,9 @@ KTVOptions ktv_options(core::Section& s) {
   return o;
 }
 
-namespace {
-// \lambda vol dim / |S|: the factor of (1/M) \sum_m \sum_{s, o} |D|^q in the estimate.
 double ktv_scale(int64_t dim, int64_t coordinates, double volume, double weight) {
   return weight * volume * static_cast<double>(dim) / static_cast<double>(coordinates);
 }
-}  // namespace
 
 torch::Tensor ktv_penalty(const models::Model& model, const torch::Tensor& points, const Box& box,
                           const KTVOptions& options, const torch::Tensor& coords) {

@@ -86,6 +86,10 @@ KTVOptions ktv_options(core::Section& section);
 /// \lambda = weight).  Differentiable; no host syncs.
 torch::Tensor ktv_from_partials(const torch::Tensor& D, int64_t dim, double volume, double power, double weight);
 
+/// \lambda vol dim / |S|: the factor of (1/M) \sum_m \sum_{s, o} |D[m, s, o]|^q in the estimate
+/// (ktv_from_partials, ktv_fused).
+double ktv_scale(int64_t dim, int64_t coordinates, double volume, double weight);
+
 /// The k-TV estimate in one fused CPU pass (regularizers/ktv_fused.cpp), with the partials of the
 /// Taylor engine or (order 1) the reverse engine (kAuto: fastest_engine()): scale (1/M) \sum_m
 /// \sum_s \sum_o |D[m, s, o]|^q for D = pure_partials_taylor / pure_partials_reverse (plan,

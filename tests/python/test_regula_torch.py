@@ -158,6 +158,7 @@ class Penalty(unittest.TestCase):
                 got = regula_torch.ktv_penalty(model, z, k, low, high, power=q, weight=0.3, coords=coords)
                 want = self.reference(model, z, k, low, high, q, 0.3, coords)
                 self.assertEqual(got.dim(), 0)
+                self.assertIn("FusedKTV", got.grad_fn.name())  # the fused CPU pass (regularizers/ktv_fused.cpp)
                 self.assertLess(rel_diff(got, want), 1e-10)
                 for g, w in zip(grads(got, params), grads(want, params)):
                     self.assertLess(rel_diff(g, w), 1e-9)
