@@ -200,6 +200,56 @@ class TaylorPass {
   double power_, grad_scale_, factorial_;
 };
 
+// The reverse pass's elementwise steps.  Each is written once (the *_impl templates, always
+// inlined) and built twice through target_clones, for AVX-512 and for the baseline, picked when
+// the library loads: 16 floats per instruction instead of SSE's 4 on the CPUs that have it.
+// out[o E + e] = G[o E + e] s1[e] for the p slabs of a stack.
+template <class F>
+[[gnu::always_inline]] inline void scale_rows_impl(const F* __restrict G, const F* __restrict s1, int64_t p, int64_t E,
+                                                   F* __restrict out) {
+  for (int64_t o = 0; o < p; ++o)
+    for (int64_t e = 0; e < E; ++e) out[o * E + e] = G[o * E + e] * s1[e];
+}
+// Through an activation: ubar = \sum_o gbar (.) g_out (.) g''(u), then gbar (.)= g'(u).
+template <class F>
+[[gnu::always_inline]] inline void activation_adjoint_impl(F* __restrict gbar, const F* __restrict g_out,
+                                                           const F* __restrict s1, const F* __restrict s2, int64_t p,
+                                                           int64_t E, F* __restrict ubar) {
+  for (int64_t e = 0; e < E; ++e) {
+    ubar[e] = gbar[e] * g_out[e] * s2[e];
+    gbar[e] *= s1[e];
+  }
+  for (int64_t o = 1; o < p; ++o) {
+    for (int64_t e = 0; e < E; ++e) {
+      ubar[e] += gbar[o * E + e] * g_out[o * E + e] * s2[e];
+      gbar[o * E + e] *= s1[e];
+    }
+  }
+}
+// cur = ubar + cur (.) s1.
+template <class F>
+[[gnu::always_inline]] inline void add_scaled_impl(const F* __restrict ubar, const F* __restrict s1, int64_t E,
+                                                   F* __restrict cur) {
+  for (int64_t e = 0; e < E; ++e) cur[e] = ubar[e] + cur[e] * s1[e];
+}
+
+#define REGULA_ELEMENTWISE_CLONES(F)                                                                             \
+  [[gnu::target_clones("avx512f", "default")]] void scale_rows(const F* G, const F* s1, int64_t p, int64_t E,      \
+                                                                F* out) {                                         \
+    scale_rows_impl(G, s1, p, E, out);                                                                           \
+  }                                                                                                              \
+  [[gnu::target_clones("avx512f", "default")]] void activation_adjoint(F* gbar, const F* g_out, const F* s1,       \
+                                                                        const F* s2, int64_t p, int64_t E,         \
+                                                                        F* ubar) {                                \
+    activation_adjoint_impl(gbar, g_out, s1, s2, p, E, ubar);                                                    \
+  }                                                                                                              \
+  [[gnu::target_clones("avx512f", "default")]] void add_scaled(const F* ubar, const F* s1, int64_t E, F* cur) {    \
+    add_scaled_impl(ubar, s1, E, cur);                                                                           \
+  }
+REGULA_ELEMENTWISE_CLONES(float)
+REGULA_ELEMENTWISE_CLONES(double)
+#undef REGULA_ELEMENTWISE_CLONES
+
 // Reverse mode (order 1; the math in reverse_engine.cpp): the forward pass up to the last
 // activation, keeping g, g', g''; the input gradient G [p, mc, width] of the p outputs by the
 // backward recurrence, each layer's incoming G kept; D[m, s, o] = G_0[o, m, c_s]; then the
@@ -306,30 +356,6 @@ class ReversePass {
   }
 
  private:
-  // out[o E + e] = G[o E + e] s1[e] for the p slabs of a stack.
-  static void scale_rows(const F* __restrict G, const F* __restrict s1, int64_t p, int64_t E, F* __restrict out) {
-    for (int64_t o = 0; o < p; ++o)
-      for (int64_t e = 0; e < E; ++e) out[o * E + e] = G[o * E + e] * s1[e];
-  }
-  // Through an activation: ubar = \sum_o gbar (.) g_out (.) g''(u), then gbar (.)= g'(u).
-  static void activation_adjoint(F* __restrict gbar, const F* __restrict g_out, const F* __restrict s1,
-                                 const F* __restrict s2, int64_t p, int64_t E, F* __restrict ubar) {
-    for (int64_t e = 0; e < E; ++e) {
-      ubar[e] = gbar[e] * g_out[e] * s2[e];
-      gbar[e] *= s1[e];
-    }
-    for (int64_t o = 1; o < p; ++o) {
-      for (int64_t e = 0; e < E; ++e) {
-        ubar[e] += gbar[o * E + e] * g_out[o * E + e] * s2[e];
-        gbar[o * E + e] *= s1[e];
-      }
-    }
-  }
-  // cur = ubar + cur (.) s1.
-  static void add_scaled(const F* __restrict ubar, const F* __restrict s1, int64_t E, F* __restrict cur) {
-    for (int64_t e = 0; e < E; ++e) cur[e] = ubar[e] + cur[e] * s1[e];
-  }
-
   const RawPlan<F>& plan_;
   int64_t d_;
   const int64_t* coords_;
