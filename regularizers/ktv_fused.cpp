@@ -40,13 +40,12 @@ struct RawLayer {
   taylor::ActivationParams params;
 };
 
-// The plan's layers over the parameters' buffers, and the widest layer.
+// The plan's layers over the parameters' buffers, the widest layer and the outputs p.
 template <class F>
 struct RawPlan {
   std::vector<RawLayer<F>> layers;
   int64_t max_width = 0;
-
-  int64_t outputs;  // p
+  int64_t outputs;
 
   RawPlan(const TaylorPlan& plan, const std::vector<torch::Tensor>& params, int64_t d) : outputs(plan_outputs(plan)) {
     int next_param = 0;
