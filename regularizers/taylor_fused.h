@@ -172,6 +172,7 @@ void fused_derivatives_range(const F* up, const F* bp, F* ap, F* s1p, F* s2p, in
 template <class T, class F>
 void fused_derivatives_kernel(const F* up, const F* bp, F* ap, F* s1p, F* s2p, int64_t rows, int64_t width,
                               Activation act, const ActivationParams& p) {
+  if (rows <= 0 || width <= 0) return;  // nothing to do (and no division by a zero width)
   with_activation(act, [&](auto a) {
     at::parallel_for(0, rows, std::max<int64_t>(1, 2048 / width), [&](int64_t begin, int64_t end) {
       fused_derivatives_range<T, decltype(a)::value>(up, bp, ap, s1p, s2p, width, p, begin, end);

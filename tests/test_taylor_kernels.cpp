@@ -121,6 +121,21 @@ TEST_F(TaylorKernelTest, FusedCpuKernelEqualsTensorRecurrences) {
   }
 }
 
+// A layer of width 0 (or no rows) gives empty derivatives, not a division by zero, in every
+// instruction set's build.
+TEST_F(TaylorKernelTest, ActivationDerivativesOfAnEmptyLayerAreEmpty) {
+  for (bool avx512 : {true, false}) {
+    taylor::detail::set_avx512_kernels(avx512);
+    for (const auto& shape : {std::vector<int64_t>{3, 0}, std::vector<int64_t>{0, 4}}) {
+      const auto U = torch::zeros(shape, torch::kFloat32);
+      const auto [A, S1, S2] = taylor::activation_derivatives(U, torch::Tensor(), taylor::Activation::kSigmoid);
+      EXPECT_EQ(A.sizes(), U.sizes());
+      EXPECT_EQ(S1.numel() + S2.numel(), 0);
+    }
+  }
+  taylor::detail::set_avx512_kernels(true);
+}
+
 TEST_F(TaylorKernelTest, SharedCoefficientZeroGradientsMatchSeparateDirections) {
   // Three directions sharing x_0 must give the gradient of three independent single-direction
   // stacks whose x_0 gradients are summed, on the fused and on the tensor path.
