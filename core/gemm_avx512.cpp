@@ -1,4 +1,4 @@
-// The engines' matrix products with AVX-512 (compiled with -mavx512f; fast_matmul.cpp calls it
+// The engines' matrix products with AVX-512 (compiled with -mavx512f; core/matmul.cpp calls it
 // only when the CPU has it).  The products are skinny (1024 x 100 times 100 x 100, or the weight
 // gradient 100 x 1024 times 1024 x 100), too small for a BLAS's packing to pay off and, on AMD
 // CPUs, faster than the AVX2 path MKL takes there.  No packing: each MR x (NV vectors) tile of C

@@ -1,6 +1,6 @@
 #pragma once
 /// \file A register-blocked AVX-512 matrix product for the engines' skinny products (internal;
-/// dispatched by fast_matmul.cpp, compiled with -mavx512f, called only when the CPU has it).
+/// dispatched by core/matmul.cpp, compiled with -mavx512f, called only when the CPU has it).
 #include <cstdint>
 
 namespace regula::core {

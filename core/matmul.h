@@ -1,5 +1,7 @@
 #pragma once
-/// \file Plain matrix products for hand-written backward passes (the engines' backward passes and models::MLP's Linears).
+/// \file Regula's CPU matrix products: matmul() for tensors, gemm() on raw buffers, bmm_out() for
+/// batches and linear() with autograd (the engines, the fused k-TV pass, models::MLP's Linears and
+/// the batched diagonal-network sweep).
 #include <string>
 
 #include <torch/types.h>
@@ -13,7 +15,7 @@ namespace regula::core {
 ///  * kOneDnn: oneDNN's matmul (LibTorch's mkldnn::_linear_pointwise), float32 with a row-major X.
 ///  * kTorch: torch::mm.
 /// kAuto (the default) takes the first of these that the CPU, the dtype and the layout allow.
-/// The environment variable REGULA_MATMUL=auto|avx512|onednn|torch sets it at start-up.
+/// The environment variable REGULA_MATMUL=auto|avx512|onednn|torch sets it (read on first use).
 enum class MatmulKernel { kAuto, kAvx512, kOneDnn, kTorch };
 
 /// X [m, n] @ Y [n, p] (either may be a transposed view), without autograd, with the kernel of

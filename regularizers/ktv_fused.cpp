@@ -126,16 +126,28 @@ struct Workspace {
   }
 };
 
+// What both passes read: the plan, the points' dimension, the S coordinates, the power q and
+// the factor of the penalty's gradient (scale / M).
+template <class F>
+struct PassBase {
+  const RawPlan<F>& plan_;
+  int64_t d_;
+  const int64_t* coords_;
+  int64_t S_;
+  double power_, grad_scale_;
+};
+
 // Taylor mode (any order k): the coefficient stack [1 + k S, mc, width] through every layer
 // (one product per Linear for all coefficients, the fused Taylor kernels per activation), the
 // penalty on the top coefficients, and the reverse sweep of the same recurrences.
 template <class F>
-class TaylorPass {
+class TaylorPass : PassBase<F> {
+  using B = PassBase<F>;
+  using B::coords_, B::d_, B::grad_scale_, B::plan_, B::power_, B::S_;
+
  public:
-  TaylorPass(const RawPlan<F>& plan, int64_t d, const int64_t* coords, int64_t S, int order, double power,
-             double grad_scale)
-      : plan_(plan), d_(d), coords_(coords), S_(S), K_(order), R_(1 + order * S), power_(power),
-        grad_scale_(grad_scale), factorial_(taylor::factorial(order)) {}
+  TaylorPass(const PassBase<F>& base, int order)
+      : B(base), K_(order), R_(1 + order * base.S_), factorial_(taylor::factorial(order)) {}
 
   int64_t rows_per_point() const { return R_; }
 
@@ -152,12 +164,12 @@ class TaylorPass {
     std::copy(z, z + mc * d_, x0);
     for (int64_t s = 0; s < S_; ++s)
       for (int64_t m = 0; m < mc; ++m) x0[((1 + s) * mc + m) * d_ + coords_[s]] = F(1);
-    std::vector<const F*> input(L);
+    // Layer l reads the input stack (l = 0) or layer l - 1's output.
+    const auto input = [&](std::size_t l) -> const F* { return l == 0 ? x0 : ws.get(l, rows * layers[l - 1].out); };
     const F* in = x0;
     for (std::size_t l = 0; l < L; ++l) {
       const auto& Ly = layers[l];
       F* out = ws.get(1 + l, rows * Ly.out);
-      input[l] = in;
       if (Ly.linear) linear_forward(Ly, in, rows, /*bias_rows=*/mc, out);  // the bias shifts x_0 only
       else taylor::detail::fused_forward<F>(in, out, ws.get(1 + L + l, rows * Ly.in), K_, S_, mc * Ly.in, Ly.act, Ly.params);
       in = out;
@@ -179,7 +191,7 @@ class TaylorPass {
     for (std::size_t l = L; l-- > 0;) {
       const auto& Ly = layers[l];
       if (Ly.linear) {
-        linear_weight_grads(Ly, g, input[l], rows, /*bias_rows=*/mc, acc.grads);
+        linear_weight_grads(Ly, g, input(l), rows, /*bias_rows=*/mc, acc.grads);
         if (l == 0) break;  // the points need no gradient
         core::gemm<F>(rows, Ly.in, Ly.out, g, Ly.out, 1, Ly.W, Ly.in, gnext, Ly.in, /*accumulate=*/false);
       } else {
@@ -190,13 +202,9 @@ class TaylorPass {
   }
 
  private:
-  const RawPlan<F>& plan_;
-  int64_t d_;
-  const int64_t* coords_;
-  int64_t S_;
   int K_;
   int64_t R_;
-  double power_, grad_scale_, factorial_;
+  double factorial_;
 };
 
 // The reverse pass's elementwise steps.  Each is written once (the *_impl templates, always
@@ -256,12 +264,14 @@ REGULA_ELEMENTWISE_CLONES(double)
 // first).  6 products of mc rows per hidden Linear for one output, against 9 for Taylor mode
 // with S = 2.
 template <class F>
-class ReversePass {
+class ReversePass : PassBase<F> {
+  using B = PassBase<F>;
+  using B::coords_, B::d_, B::grad_scale_, B::plan_, B::power_, B::S_;
+
  public:
-  ReversePass(const RawPlan<F>& plan, int64_t d, const int64_t* coords, int64_t S, double power, double grad_scale)
-      : plan_(plan), d_(d), coords_(coords), S_(S), power_(power), grad_scale_(grad_scale) {
-    for (std::size_t l = 0; l < plan.layers.size(); ++l)
-      if (!plan.layers[l].linear) last_activation_ = static_cast<int64_t>(l);
+  explicit ReversePass(const PassBase<F>& base) : B(base) {
+    for (std::size_t l = 0; l < plan_.layers.size(); ++l)
+      if (!plan_.layers[l].linear) last_activation_ = static_cast<int64_t>(l);
   }
 
   int64_t rows_per_point() const { return 1 + plan_.outputs; }
@@ -273,12 +283,12 @@ class ReversePass {
     // Buffers: 5 l + 0..4 = layer l's output (u or g(u)), g'(u), g''(u), the G entering it from
     // above [p mc, out], and ubar; 5 L = G at the points, 5 L + 1..4 the running adjoints.
     const auto buf = [&](int64_t l, int slot, int64_t n) { return ws.get(static_cast<std::size_t>(5 * l + slot), n); };
-    std::vector<const F*> input(L);
+    // Layer l reads the points (l = 0) or layer l - 1's output.
+    const auto input = [&](int64_t l) -> const F* { return l == 0 ? z : buf(l - 1, 0, mc * layers[l - 1].out); };
     const F* in = z;
     for (int64_t l = 0; l <= last_activation_; ++l) {  // later Linears act through their weights only
       const auto& Ly = layers[l];
       F* out = buf(l, 0, mc * Ly.out);
-      input[l] = in;
       if (Ly.linear) {
         linear_forward(Ly, in, mc, /*bias_rows=*/mc, out);
       } else {
@@ -346,7 +356,7 @@ class ReversePass {
         else std::copy(buf(l, 4, E), buf(l, 4, E) + E, cur);
         have_cur = true;
       } else {
-        linear_weight_grads(Ly, cur, input[l], mc, /*bias_rows=*/mc, acc.grads);
+        linear_weight_grads(Ly, cur, input(l), mc, /*bias_rows=*/mc, acc.grads);
         if (l == 0) break;
         core::gemm<F>(mc, Ly.in, Ly.out, cur, Ly.out, 1, Ly.W, Ly.in, cnext, Ly.in, /*accumulate=*/false);
         std::swap(cur, cnext);
@@ -355,11 +365,6 @@ class ReversePass {
   }
 
  private:
-  const RawPlan<F>& plan_;
-  int64_t d_;
-  const int64_t* coords_;
-  int64_t S_;
-  double power_, grad_scale_;
   int64_t last_activation_ = -1;
 };
 
@@ -418,11 +423,11 @@ struct FusedKTVFunction : public torch::autograd::Function<FusedKTVFunction> {
       const double grad_scale = scale / static_cast<double>(M);
       const F* zp = z.data_ptr<F>();
       const int64_t* cp = c.data_ptr<int64_t>();
+      const PassBase<F> base{raw, d, cp, S, power, grad_scale};
       if (static_cast<Engine>(engine) == Engine::kReverse) {
-        value = run_chunks(ReversePass<F>(raw, d, cp, S, power, grad_scale), zp, M, d, backward, params, grads);
+        value = run_chunks(ReversePass<F>(base), zp, M, d, backward, params, grads);
       } else {
-        value = run_chunks(TaylorPass<F>(raw, d, cp, S, static_cast<int>(order), power, grad_scale), zp, M, d,
-                           backward, params, grads);
+        value = run_chunks(TaylorPass<F>(base, static_cast<int>(order)), zp, M, d, backward, params, grads);
       }
     });
     ctx->saved_data["backward"] = backward;

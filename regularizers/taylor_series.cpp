@@ -13,7 +13,9 @@
 namespace regula::regularizers::taylor {
 
 namespace {
+using detail::kMaxFused;
 std::atomic<bool> g_avx512_kernels{true};  // off only through set_avx512_kernels (the tests)
+std::atomic<bool> g_fused_cpu{true};       // off only through set_fused_cpu_kernels
 }  // namespace
 
 void detail::fused_kernel_argument_error(const char* what, int value) {
@@ -57,14 +59,6 @@ template void detail::fused_backward<double>(const double*, const double*, doubl
 
 bool detail::cpu_has_avx512_kernels() { return g_avx512_kernels && core::cpu_has_avx512(); }
 void detail::set_avx512_kernels(bool enabled) { g_avx512_kernels = enabled; }
-
-namespace {
-
-using detail::kMaxFused;
-
-std::atomic<bool> g_fused_cpu{true};
-
-}  // namespace
 
 namespace {
 

@@ -402,7 +402,9 @@ TEST_F(KTVEngineTest, CoreLinearEqualsLibTorchLinearWithAndWithoutBiasAndRefuses
     try { core::bmm_out(A1, A1, B); } catch (const c10::Error&) { threw1 = true; }
     try { at::bmm_out(A2, A2, B); } catch (const c10::Error&) { threw2 = true; }
     EXPECT_EQ(threw1, threw2);
-    if (!threw1) EXPECT_TRUE(torch::equal(A1, A2));
+    if (!threw1) {
+      EXPECT_TRUE(torch::equal(A1, A2));
+    }
   }
 }
 
